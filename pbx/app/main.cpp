@@ -1,0 +1,2 @@
+// The daemon `duplex` (placeholder until the ServerApplication lands).
+int main() { return 0; }
