@@ -1,0 +1,189 @@
+"""Start and stop the real `duplex` daemon for protocol tests, and talk SIP to it.
+
+The daemon runs with a temporary data folder, on loopback, on free ports; the
+test reads its "listening:" log line to know it is up. Every process started
+here is stopped by PID, also when a test fails.
+"""
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+LISTEN_RE = re.compile(r"listening: SIP UDP [^:]+:(\d+).*?admin http://[^:]+:(\d+)")
+
+
+def free_port():
+    """A port free for both UDP and TCP on 127.0.0.1 right now."""
+    for _ in range(50):
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.bind(("127.0.0.1", 0))
+        port = t.getsockname()[1]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            u.close()
+            t.close()
+    raise RuntimeError("no free port pair found")
+
+
+class Daemon:
+    def __init__(self, binary, *args, start_timeout=10.0):
+        self.binary = binary
+        self.dir = tempfile.mkdtemp(prefix="duplex-test-")
+        self.sip_port = free_port()
+        self.admin_port = free_port()
+        self.args = [f"--data.dir={self.dir}", "--sip.bind=127.0.0.1",
+                     f"--sip.port={self.sip_port}", f"--admin.port={self.admin_port}",
+                     "--log.file="] + list(args)
+        self.start_timeout = start_timeout
+        self.proc = None
+        self.output = []
+
+    def start(self):
+        self.proc = subprocess.Popen([self.binary] + self.args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if ready:
+                line = self.proc.stdout.readline()
+                if not line:
+                    break
+                self.output.append(line)
+                if LISTEN_RE.search(line):
+                    return self
+        self.stop(expect_clean=False)
+        raise RuntimeError("duplex did not start:\n" + "".join(self.output))
+
+    def drain(self):
+        """Collects log lines written so far without blocking."""
+        while self.proc and self.proc.stdout:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0)
+            if not ready:
+                break
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
+        return "".join(self.output)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, expect_clean=True, timeout=10.0):
+        """SIGTERM, wait; returns the exit code. Kills if it does not stop."""
+        if self.proc is None:
+            return None
+        code = self.proc.poll()
+        if code is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                code = self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                code = self.proc.wait()
+                if expect_clean:
+                    raise RuntimeError("duplex did not stop within %.0f s" % timeout)
+        rest = self.proc.stdout.read() if self.proc.stdout else ""
+        self.output.append(rest or "")
+        self.proc = None
+        return code
+
+    def cleanup(self):
+        if self.proc is not None:
+            self.stop(expect_clean=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+def options_probe(host, port, call_id=None):
+    call_id = call_id or "probe-" + uuid.uuid4().hex
+    return call_id, (
+        f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK{uuid.uuid4().hex}\r\n"
+        "Max-Forwards: 70\r\n"
+        f"From: <sip:probe@127.0.0.1>;tag={uuid.uuid4().hex[:8]}\r\n"
+        f"To: <sip:{host}:{port}>\r\n"
+        f"Call-ID: {call_id}\r\n"
+        "CSeq: 1 OPTIONS\r\n"
+        "Content-Length: 0\r\n\r\n").encode()
+
+
+def status_of(data):
+    """(status code, reason, raw) of a SIP response, or None if not a response."""
+    first = data.split(b"\r\n", 1)[0].decode("utf-8", "replace")
+    m = re.match(r"SIP/2\.0 (\d{3}) ?(.*)$", first)
+    return (int(m.group(1)), m.group(2), data) if m else None
+
+
+def header(data, name):
+    """Values of a header in a raw message (long name only, case-insensitive)."""
+    head = data.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
+    out = []
+    for line in head.split("\r\n")[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            if k.strip().lower() == name.lower():
+                out.append(v.strip())
+    return out
+
+
+class UdpPeer:
+    """A UDP socket on loopback that sends datagrams and reads answers."""
+
+    def __init__(self, port):
+        self.port = port
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+
+    def send(self, data):
+        self.sock.sendto(data, ("127.0.0.1", self.port))
+
+    def recv(self, timeout=5.0):
+        self.sock.settimeout(timeout)
+        try:
+            data, _ = self.sock.recvfrom(70000)
+            return data
+        except socket.timeout:
+            return None
+
+    def responses_until_probe(self, probe_call_id, timeout=5.0):
+        """Every datagram that arrives before the probe's answer (the SIP loop
+        is one thread: whatever the daemon sent for earlier datagrams was sent
+        before it answered the probe). Returns (responses, probe_answer)."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data = self.recv(max(0.05, deadline - time.monotonic()))
+            if data is None:
+                break
+            if probe_call_id in header(data, "Call-ID") or \
+                    probe_call_id.encode() in data.split(b"\r\n\r\n", 1)[0]:
+                return got, data
+            got.append(data)
+        return got, None
+
+    def close(self):
+        self.sock.close()
+
+
+def duplex_binary():
+    b = os.environ.get("DUPLEX_BIN")
+    if not b or not os.path.exists(b):
+        raise RuntimeError("DUPLEX_BIN must name the built duplex binary")
+    return b
