@@ -138,6 +138,12 @@ class Message {
   // body longer than Content-Length is cut (RFC 3261 18.3); a shorter one is
   // an error. Never throws; a failure carries the status and reason to answer
   // with (400 "Missing Call-ID", 505 "Version Not Supported", ...).
+  // parse() checks the start line, header-line syntax, framing
+  // (Content-Length), the presence of Via/From/To/Call-ID/CSeq, single
+  // instances of Call-ID/From/To/CSeq/Max-Forwards and the CSeq value. The
+  // other header values are checked by the typed views below when asked;
+  // cseq() also checks a request's CSeq method against its method (so a
+  // caller can answer an unknown method with 501 first). See parser.cpp.
   static Result<Message> parse(std::string bytes);
 
   // --- building ---
@@ -146,6 +152,7 @@ class Message {
   static Message response(int status, std::string_view reason);
   // A response to `req` per RFC 3261 8.2.6.2: Via (all), From, To, Call-ID and
   // CSeq copied; a To tag is added when `to_tag` is not empty and To has none.
+  // "Content-Length: 0" is added so the response frames on streams too.
   static Message responseTo(const Message& req, int status, std::string_view reason,
                             std::string_view to_tag = {});
 
@@ -199,6 +206,9 @@ class Message {
   std::vector<Challenge> wwwAuthenticates() const;
   std::vector<Challenge> proxyAuthenticates() const;
   std::vector<std::string_view> optionTags(HeaderId id) const;   // Require, Supported...
+  // Date header (RFC 3261 20.17): rfc1123-date whose zone must be "GMT";
+  // nullopt when absent, 400 "Bad Date" otherwise (RFC 4475 3.1.2.12).
+  Result<std::optional<std::string_view>> date() const;
 
   // --- body ---
   std::string_view body() const { return body_; }

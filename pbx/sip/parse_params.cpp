@@ -1,0 +1,80 @@
+// Parameter lists of SIP header values (RFC 3261 25.1, 7.3.1 LWS rules).
+#include "pbx/sip/parse_params.h"
+
+#include "pbx/sip/scanner.h"
+
+namespace duplex::sip::detail {
+
+std::size_t skipQuoted(std::string_view s, std::size_t start) {
+  for (std::size_t i = start + 1; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;  // quoted-pair: the next octet is literal (NUL included)
+    } else if (s[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+namespace {
+
+std::size_t skipWs(std::string_view s, std::size_t i) {
+  while (i < s.size() && scan::isWs(s[i])) ++i;
+  return i;
+}
+
+// gen-value = token / host / quoted-string; host adds "[" ":" "]" for IPv6.
+bool genericValueChar(char c) {
+  return scan::isToken(c) || c == ':' || c == '[' || c == ']';
+}
+
+// auth-param values: token / quoted-string, but real clients also send
+// unquoted URIs and such; accept anything up to LWS or ','.
+bool authValueChar(char c) {
+  return !scan::isWs(c) && c != ',' && c != '"';
+}
+
+}  // namespace
+
+bool parseParams(std::string_view text, ParamStyle style, std::vector<GenericParam>& out) {
+  const char sep = style == ParamStyle::kGeneric ? ';' : ',';
+  std::size_t i = skipWs(text, 0);
+  bool first = true;
+  while (i < text.size()) {
+    if (!first || style == ParamStyle::kGeneric) {
+      if (text[i] != sep) return false;
+      i = skipWs(text, i + 1);
+    }
+    first = false;
+    GenericParam p;
+    const std::size_t name_start = i;
+    while (i < text.size() && scan::isToken(text[i])) ++i;
+    p.name = text.substr(name_start, i - name_start);
+    if (p.name.empty()) return false;  // ";;" or ",," (RFC 4475 3.1.2.1)
+    i = skipWs(text, i);
+    if (i < text.size() && text[i] == '=') {
+      p.has_value = true;
+      i = skipWs(text, i + 1);
+      if (i < text.size() && text[i] == '"') {
+        const std::size_t end = skipQuoted(text, i);
+        if (end == std::string_view::npos) return false;
+        p.value = text.substr(i + 1, end - i - 2);
+        p.quoted = true;
+        i = end;
+      } else {
+        const std::size_t value_start = i;
+        while (i < text.size() && (style == ParamStyle::kGeneric ? genericValueChar(text[i])
+                                                                 : authValueChar(text[i]))) {
+          ++i;
+        }
+        p.value = text.substr(value_start, i - value_start);
+        if (p.value.empty()) return false;
+      }
+      i = skipWs(text, i);
+    }
+    out.push_back(p);
+  }
+  return true;
+}
+
+}  // namespace duplex::sip::detail

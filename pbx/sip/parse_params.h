@@ -1,0 +1,27 @@
+// Parameter-list and quoted-string scanning shared by the typed header parsers
+// (RFC 3261 25.1: generic-param, SEMI, EQUAL, quoted-string; RFC 7616 auth-param).
+// Internal to pbx/sip.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "pbx/sip/headers.h"
+
+namespace duplex::sip::detail {
+
+// Index just past the closing quote of the quoted-string that starts at
+// s[start] == '"', honouring quoted-pairs; npos when it is unterminated.
+std::size_t skipQuoted(std::string_view s, std::size_t start);
+
+enum class ParamStyle {
+  kGeneric,  // ";" separated, values token / host / quoted-string (RFC 3261 generic-param)
+  kAuth,     // "," separated, values token / quoted-string, lenient (RFC 3261 22.4, RFC 7616)
+};
+
+// Parses a parameter list. For kGeneric `text` is empty or starts (after LWS)
+// with ';'; for kAuth the first parameter has no leading separator.
+// Appends to `out`; false on a syntax error (empty parameter, missing value...).
+bool parseParams(std::string_view text, ParamStyle style, std::vector<GenericParam>& out);
+
+}  // namespace duplex::sip::detail

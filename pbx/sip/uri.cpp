@@ -1,0 +1,290 @@
+// SIP URI parsing (RFC 3261 19.1, 25.1) and the shared host grammar.
+#include "pbx/sip/uri.h"
+
+#include "pbx/sip/parse_host.h"
+#include "pbx/sip/scanner.h"
+
+namespace duplex::sip {
+
+namespace detail {
+
+bool isIpv4(std::string_view s) {
+  int parts = 0;
+  std::size_t i = 0;
+  while (true) {
+    std::size_t j = i;
+    while (j < s.size() && scan::isDigit(s[j]) && j - i < 4) ++j;
+    const auto n = scan::parseUnsigned(s.substr(i, j - i), 255);
+    if (!n || j - i > 3) return false;
+    ++parts;
+    if (j == s.size()) return parts == 4;
+    if (s[j] != '.' || parts == 4) return false;
+    i = j + 1;
+  }
+}
+
+bool isIpv6(std::string_view s) {
+  if (s.size() < 2 || s.size() > 46) return false;
+  int groups = 0;
+  bool compressed = false;
+  std::size_t i = 0;
+  if (s[0] == ':') {
+    if (s[1] != ':') return false;
+    compressed = true;
+    i = 2;
+  }
+  while (i < s.size()) {
+    std::size_t j = i;
+    while (j < s.size() && scan::isHex(s[j])) ++j;
+    if (j < s.size() && s[j] == '.') {  // trailing IPv4 part: two groups
+      if (!isIpv4(s.substr(i))) return false;
+      groups += 2;
+      break;
+    }
+    if (j == i || j - i > 4) return false;
+    ++groups;
+    i = j;
+    if (i == s.size()) break;
+    if (s[i] != ':') return false;
+    ++i;
+    if (i == s.size()) return false;  // trailing single colon
+    if (s[i] == ':') {
+      if (compressed) return false;
+      compressed = true;
+      ++i;
+      if (i < s.size() && s[i] == ':') ++i;  // RFC 5118 4.10: tolerate ":::"
+    }
+  }
+  return compressed ? groups <= 7 : groups == 8;
+}
+
+HostType classifyHost(std::string_view host) {
+  if (host.empty()) return HostType::kNone;
+  if (host.find(':') != std::string_view::npos) {
+    return isIpv6(host) ? HostType::kIpv6 : HostType::kNone;
+  }
+  if (!scan::allOf(host, scan::kHostChar)) return HostType::kNone;
+  bool all_digits = true;
+  for (char c : host) {
+    if (!scan::isDigit(c) && c != '.') all_digits = false;
+  }
+  if (all_digits) return isIpv4(host) ? HostType::kIpv4 : HostType::kNone;
+  // hostname = *( domainlabel "." ) toplabel [ "." ]: no empty labels and no
+  // label starting or ending with '-'.
+  std::string_view rest = host;
+  if (rest.back() == '.') rest.remove_suffix(1);
+  while (true) {
+    const std::size_t dot = rest.find('.');
+    const std::string_view label = rest.substr(0, dot);
+    if (label.empty() || label.front() == '-' || label.back() == '-') return HostType::kNone;
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  return HostType::kName;
+}
+
+std::optional<HostPort> parseHostPort(std::string_view text) {
+  HostPort hp;
+  std::string_view after;
+  if (!text.empty() && text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    hp.host = text.substr(1, close - 1);
+    if (!isIpv6(hp.host)) return std::nullopt;
+    hp.type = HostType::kIpv6;
+    after = text.substr(close + 1);
+  } else {
+    const std::size_t colon = text.find(':');
+    hp.host = text.substr(0, colon);
+    hp.type = classifyHost(hp.host);
+    // An unbracketed IPv6 address is not a host (RFC 5118 4.2).
+    if (hp.type == HostType::kNone || hp.type == HostType::kIpv6) return std::nullopt;
+    after = colon == std::string_view::npos ? std::string_view{} : text.substr(colon);
+  }
+  if (!after.empty()) {
+    if (after.front() != ':') return std::nullopt;
+    const auto port = scan::parseUnsigned(after.substr(1), 65535);
+    if (!port) return std::nullopt;
+    hp.port = static_cast<std::uint16_t>(*port);
+  }
+  return hp;
+}
+
+bool escapesValid(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return false;
+      if (!scan::isHex(s[i + 1]) || !scan::isHex(s[i + 2])) return false;
+      i += 2;
+    }
+  }
+  return true;
+}
+
+}  // namespace detail
+
+namespace {
+
+constexpr SipError kBadScheme{400, "Bad URI scheme"};
+constexpr SipError kBadUri{400, "Bad URI"};
+constexpr SipError kBadUser{400, "Bad URI user part"};
+constexpr SipError kBadHost{400, "Bad URI host"};
+constexpr SipError kBadParam{400, "Bad URI parameter"};
+constexpr SipError kBadHeader{400, "Bad URI header"};
+
+bool allowed(char c, std::string_view extra) {
+  return scan::is(c, scan::kUnreserved) || c == '%' || extra.find(c) != std::string_view::npos;
+}
+
+bool allAllowed(std::string_view s, std::string_view extra) {
+  for (char c : s) {
+    if (!allowed(c, extra)) return false;
+  }
+  return detail::escapesValid(s);
+}
+
+// user-unreserved (RFC 3261 25.1)
+constexpr std::string_view kUserExtra = "&=+$,;?/";
+constexpr std::string_view kPasswordExtra = "&=+$,";
+constexpr std::string_view kParamExtra = "[]/:&+$";   // param-unreserved
+constexpr std::string_view kHeaderExtra = "[]/?:+$";  // hnv-unreserved
+
+// Splits "name[=value]" items separated by `sep` into `out`.
+bool splitParams(std::string_view text, char sep, std::string_view extra,
+                 std::vector<UriParam>& out) {
+  while (true) {
+    const std::size_t end = text.find(sep);
+    const std::string_view item = text.substr(0, end);
+    const std::size_t eq = item.find('=');
+    UriParam p;
+    p.name = item.substr(0, eq);
+    if (p.name.empty() || !allAllowed(p.name, extra)) return false;
+    if (eq != std::string_view::npos) {
+      p.value = item.substr(eq + 1);
+      p.has_value = true;
+      if (!allAllowed(p.value, extra)) return false;
+    }
+    out.push_back(p);
+    if (end == std::string_view::npos) return true;
+    text.remove_prefix(end + 1);
+  }
+}
+
+}  // namespace
+
+Result<Uri> Uri::parse(std::string_view text) {
+  Uri u;
+  u.text_ = text;
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+  const std::size_t colon = text.find(':');
+  if (colon == 0 || colon == std::string_view::npos || !scan::isAlpha(text[0])) return kBadScheme;
+  u.scheme_text_ = text.substr(0, colon);
+  for (char c : u.scheme_text_) {
+    if (!scan::isAlpha(c) && !scan::isDigit(c) && c != '+' && c != '-' && c != '.') {
+      return kBadScheme;
+    }
+  }
+  std::string_view rest = text.substr(colon + 1);
+  if (scan::iequals(u.scheme_text_, "sip")) {
+    u.scheme_ = UriScheme::kSip;
+  } else if (scan::iequals(u.scheme_text_, "sips")) {
+    u.scheme_ = UriScheme::kSips;
+  } else {
+    u.scheme_ = scan::iequals(u.scheme_text_, "tel") ? UriScheme::kTel : UriScheme::kOther;
+    // absoluteURI (RFC 3261 25.1): kept opaque; only reject what can never be
+    // part of a URI in a SIP message (white space, controls, delimiters).
+    if (rest.empty()) return kBadUri;
+    for (char c : rest) {
+      const auto uc = static_cast<unsigned char>(c);
+      if (uc <= 0x20 || uc == 0x7f || c == '<' || c == '>' || c == '"') return kBadUri;
+    }
+    u.opaque_ = rest;
+    return u;
+  }
+
+  // userinfo: '@' can appear nowhere else unescaped in a SIP URI.
+  const std::size_t at = rest.find('@');
+  if (at != std::string_view::npos) {
+    const std::string_view userinfo = rest.substr(0, at);
+    const std::size_t pw = userinfo.find(':');
+    u.user_ = userinfo.substr(0, pw);
+    u.has_user_ = true;
+    if (u.user_.empty() || !allAllowed(u.user_, kUserExtra)) return kBadUser;
+    if (pw != std::string_view::npos) {
+      u.password_ = userinfo.substr(pw + 1);
+      if (!allAllowed(u.password_, kPasswordExtra)) return kBadUser;
+    }
+    rest.remove_prefix(at + 1);
+  }
+
+  const std::size_t qmark = rest.find('?');
+  std::string_view headers;
+  if (qmark != std::string_view::npos) {
+    headers = rest.substr(qmark + 1);
+    rest = rest.substr(0, qmark);
+  }
+  const std::size_t semi = rest.find(';');
+  const auto hp = detail::parseHostPort(rest.substr(0, semi));
+  if (!hp) return kBadHost;
+  u.host_ = hp->host;
+  u.host_type_ = hp->type;
+  u.port_ = hp->port;
+  if (semi != std::string_view::npos &&
+      !splitParams(rest.substr(semi + 1), ';', kParamExtra, u.params_)) {
+    return kBadParam;
+  }
+  if (qmark != std::string_view::npos && !splitParams(headers, '&', kHeaderExtra, u.headers_)) {
+    return kBadHeader;
+  }
+  return u;
+}
+
+std::optional<std::string_view> Uri::param(std::string_view name) const {
+  for (const auto& p : params_) {
+    if (scan::iequals(p.name, name)) return p.value;
+  }
+  return std::nullopt;
+}
+
+bool Uri::hasParam(std::string_view name) const {
+  return param(name).has_value();
+}
+
+std::string Uri::userUnescaped() const {
+  return unescape(user_);
+}
+
+std::string unescape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && scan::isHex(text[i + 1]) &&
+        scan::isHex(text[i + 2])) {
+      out.push_back(
+          static_cast<char>(scan::hexValue(text[i + 1]) * 16 + scan::hexValue(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+std::string escape(std::string_view text, std::string_view extra_allowed) {
+  static constexpr char kHexDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (scan::is(c, scan::kUnreserved) || extra_allowed.find(c) != std::string_view::npos) {
+      out.push_back(c);
+    } else {
+      const auto uc = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(kHexDigits[uc >> 4]);
+      out.push_back(kHexDigits[uc & 0xf]);
+    }
+  }
+  return out;
+}
+
+}  // namespace duplex::sip
