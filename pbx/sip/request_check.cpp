@@ -111,14 +111,17 @@ std::string allowHeaderValue(std::span<const Method> methods) {
 }
 
 std::optional<Rejection> checkRequest(const Message& req, const RequestPolicy& policy) {
-  if (auto bad = checkWellFormed(req)) return bad;
-
+  // RFC 3261 8.2.1: the method is inspected first (and RFC 4475 3.1.2.18
+  // prefers 501 over 400 for an unknown method with a mismatched CSeq); only
+  // the Via must be readable to answer at all.
+  if (auto v = req.vias(); !v) return reject(v.error().status, v.error().reason);
   if (req.method() == Method::kUnknown) {
     Rejection r = reject(501, "Not Implemented");
     r.headers.emplace_back("Allow", allowHeaderValue(policy.allowed_methods));
     return r;
   }
-  if (req.cseq()->method != req.methodToken()) return reject(400, "CSeq method does not match");
+  // cseq() also refuses a CSeq method that differs from the request's.
+  if (auto bad = checkWellFormed(req)) return bad;
 
   if (!req.requestUri().isSip()) return reject(416, "Unsupported URI Scheme");
 

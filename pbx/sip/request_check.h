@@ -31,12 +31,13 @@ struct RequestPolicy {
 };
 
 // The checks, in the order RFC 3261 8.2 applies them, first failure wins:
-//  1. every header the request relies on is well-formed (Via, From, To,
-//     CSeq, Max-Forwards, Contact, Expires, Route, Content-Length, Date)
+//  1. the Via is readable (else 400), and the method is known, else 501
+//     with Allow (RFC 3261 8.2.1; RFC 4475 3.1.2.18: 501 before the CSeq
+//     mismatch);
+//  2. every header the request relies on is well-formed (From, To, CSeq,
+//     Call-ID, Max-Forwards, Contact, Expires, Route, Content-Length, Date)
 //     -> 400 with the parser's reason;
-//  2. an unknown method -> 501 with Allow (RFC 4475 3.1.2.18: 501 before
-//     the CSeq mismatch);
-//  3. CSeq method differs from the request method -> 400;
+//  3. CSeq method differs from the request method -> 400 (inside 2);
 //  4. a Request-URI scheme other than sip/sips -> 416 (RFC 3261 8.2.2.1);
 //  5. REGISTER whose To is not a SIP/SIPS URI -> 400 (RFC 3261 10.3 step 3);
 //  6. Require with tags we do not support -> 420 with Unsupported
