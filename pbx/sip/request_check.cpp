@@ -48,7 +48,9 @@ bool isValidSipDate(std::string_view v) {
   return v.substr(25) == " GMT";
 }
 
-Rejection reject(int status, std::string_view reason) { return Rejection{status, reason, {}}; }
+Rejection reject(int status, std::string_view reason) {
+  return Rejection{status, reason, {}};
+}
 
 // Step 1: every header the PBX reads must be well-formed. The typed views
 // carry the precise reason ("Bad Via", "Missing Call-ID"...).
@@ -77,8 +79,7 @@ std::optional<Rejection> checkWellFormed(const Message& m) {
 }
 
 bool isSessionMethod(Method m) {
-  return m == Method::kInvite || m == Method::kAck || m == Method::kUpdate ||
-         m == Method::kPrack;
+  return m == Method::kInvite || m == Method::kAck || m == Method::kUpdate || m == Method::kPrack;
 }
 
 // The media type of a Content-Type / Accept element without parameters.

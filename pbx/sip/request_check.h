@@ -26,8 +26,8 @@ struct Rejection {
 };
 
 struct RequestPolicy {
-  std::span<const Method> allowed_methods;        // methods the PBX answers
-  std::span<const std::string_view> supported;    // option tags we support
+  std::span<const Method> allowed_methods;      // methods the PBX answers
+  std::span<const std::string_view> supported;  // option tags we support
 };
 
 // The checks, in the order RFC 3261 8.2 applies them, first failure wins:

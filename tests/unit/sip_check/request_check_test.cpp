@@ -14,8 +14,7 @@ namespace duplex::sip {
 namespace {
 
 std::string readCorpus(const std::string& name) {
-  std::ifstream in(std::string(DUPLEX_TEST_DATA) + "/rfc4475/" + name + ".dat",
-                   std::ios::binary);
+  std::ifstream in(std::string(DUPLEX_TEST_DATA) + "/rfc4475/" + name + ".dat", std::ios::binary);
   EXPECT_TRUE(in) << "missing corpus file " << name;
   std::ostringstream s;
   s << in.rdbuf();
@@ -34,19 +33,19 @@ struct Verdict {
 };
 
 const Verdict kVerdicts[] = {
-    {"wsinv", 0},       {"intmeth", 501},   {"esc01", 0},       {"escnull", 0},
-    {"esc02", 501},     {"lwsdisp", 0},     {"longreq", 0},     {"dblreq", 0},
-    {"semiuri", 0},     {"transports", 0},  {"mpart01", 0},     {"unreason", -1},
-    {"noreason", -1},   {"badinv01", 400},  {"clerr", 400},     {"ncl", 400},
-    {"scalar02", 400},  {"scalarlg", -1},   {"quotbal", 400},   {"ltgtruri", 400},
-    {"lwsruri", 400},   {"lwsstart", 400},  {"trws", 400},      {"escruri", 400},
-    {"baddate", 400},   {"regbadct", 400},  {"badaspec", 400},  {"baddn", 400},
-    {"badvers", 505},   {"mismatch01", 400}, {"mismatch02", 501}, {"bigcode", -1},
-    {"badbranch", 0},   {"insuf", 400},     {"unkscm", 416},    {"novelsc", 416},
-    {"unksm2", 400},    {"bext01", 420},    {"invut", 415},     {"regaut01", 0},
-    {"multi01", 400},   {"mcl01", 400},     {"bcast", -1},      {"zeromf", 0},
-    {"cparam01", 0},    {"cparam02", 0},    {"regescrt", 0},    {"sdp01", 406},
-    {"inv2543", 0},     {"test", 400},
+    {"wsinv", 0},      {"intmeth", 501},    {"esc01", 0},        {"escnull", 0},
+    {"esc02", 501},    {"lwsdisp", 0},      {"longreq", 0},      {"dblreq", 0},
+    {"semiuri", 0},    {"transports", 0},   {"mpart01", 0},      {"unreason", -1},
+    {"noreason", -1},  {"badinv01", 400},   {"clerr", 400},      {"ncl", 400},
+    {"scalar02", 400}, {"scalarlg", -1},    {"quotbal", 400},    {"ltgtruri", 400},
+    {"lwsruri", 400},  {"lwsstart", 400},   {"trws", 400},       {"escruri", 400},
+    {"baddate", 400},  {"regbadct", 400},   {"badaspec", 400},   {"baddn", 400},
+    {"badvers", 505},  {"mismatch01", 400}, {"mismatch02", 501}, {"bigcode", -1},
+    {"badbranch", 0},  {"insuf", 400},      {"unkscm", 416},     {"novelsc", 416},
+    {"unksm2", 400},   {"bext01", 420},     {"invut", 415},      {"regaut01", 0},
+    {"multi01", 400},  {"mcl01", 400},      {"bcast", -1},       {"zeromf", 0},
+    {"cparam01", 0},   {"cparam02", 0},     {"regescrt", 0},     {"sdp01", 406},
+    {"inv2543", 0},    {"test", 400},
 };
 
 class Rfc4475Verdict : public ::testing::TestWithParam<Verdict> {};
@@ -144,8 +143,7 @@ TEST(RequestCheck, UnknownMethodListsAllow) {
 }
 
 TEST(RequestCheck, SessionBodyMustBeSdp) {
-  auto sdp = parseOrDie(
-      request("INVITE", "Content-Type: application/sdp\r\n", "v=0\r\n"));
+  auto sdp = parseOrDie(request("INVITE", "Content-Type: application/sdp\r\n", "v=0\r\n"));
   EXPECT_FALSE(checkRequest(sdp, kPolicy));
   auto xml = parseOrDie(request("INVITE", "Content-Type: text/xml\r\n", "<a/>"));
   auto r = checkRequest(xml, kPolicy);
@@ -170,8 +168,8 @@ TEST(RequestCheck, DateMustBeGmt) {
       parseOrDie(request("OPTIONS", "Date: Sat, 13 Nov 2010 23:29:00 GMT\r\n")), kPolicy));
   for (const char* bad : {"Sat, 13 Nov 2010 23:29:00 EST", "Sat, 13 Nov 2010 23:29 GMT",
                           "13 Nov 2010 23:29:00 GMT", "Sat, 13 Foo 2010 23:29:00 GMT"}) {
-    auto r = checkRequest(parseOrDie(request("OPTIONS", std::string("Date: ") + bad + "\r\n")),
-                          kPolicy);
+    auto r =
+        checkRequest(parseOrDie(request("OPTIONS", std::string("Date: ") + bad + "\r\n")), kPolicy);
     ASSERT_TRUE(r) << bad;
     EXPECT_EQ(r->status, 400);
     EXPECT_EQ(r->reason, "Bad Date");

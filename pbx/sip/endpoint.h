@@ -1,0 +1,149 @@
+// The SIP endpoint: the core between the transports and the PBX logic. It
+// parses what the transports deliver, answers malformed requests statelessly
+// with the precise reason (RFC 4475), runs the stateless checks of RFC 3261
+// 8.2, feeds the transaction layer, and hands each new request to the
+// handler registered for its method. It answers by itself what needs no PBX
+// logic: OPTIONS to the PBX, CANCEL matching, 405 for methods nobody serves.
+//
+// NAT rule (DESIGN.md "trust the packet"): every request that arrives over
+// UDP is treated as if its top Via carried `rport` (RFC 3581), so responses go
+// back to the address and port the request really came from, never to a Via
+// sent-by host or maddr that a phone behind NAT cannot be reached at.
+//
+// Thread: the SIP loop thread only; no locks (STYLE.md 7). The owner arms
+// one timer at nextDeadline() and calls onTimer() when it fires.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pbx/sip/clock.h"
+#include "pbx/sip/message.h"
+#include "pbx/sip/transaction_layer.h"
+#include "pbx/sip/transport.h"
+
+namespace duplex::sip {
+
+class SipEndpoint;
+
+// What a layer above (registrar adapter, call control) implements for the
+// methods it serves. Called on the SIP loop thread.
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  // A new request on server transaction `id`; answer through
+  // endpoint.transactions().sendResponse() now or later.
+  virtual void onRequest(SipEndpoint& endpoint, TransactionId id, const Message& request) = 0;
+  // An ACK the transaction layer passes up (ACK for a 2xx; id 0 when it
+  // matched no transaction).
+  virtual void onAck(SipEndpoint& /*endpoint*/, TransactionId /*id*/, const Message& /*ack*/) {}
+  // A CANCEL matched INVITE server transaction `invite` (the endpoint has
+  // already answered the CANCEL with 200, RFC 3261 9.2); the handler sends
+  // 487 on the INVITE if it has not answered it yet.
+  virtual void onCancel(SipEndpoint& /*endpoint*/, TransactionId /*invite*/) {}
+  virtual void onTerminated(SipEndpoint& /*endpoint*/, TransactionId /*id*/) {}
+};
+
+struct EndpointOptions {
+  std::string server = "Duplex PBX";   // Server header of our responses
+  std::vector<std::string> supported;  // option tags (Supported, Require checks)
+  TransactionTimers timers;
+};
+
+// Monotonic counters, read on the loop thread.
+struct EndpointStats {
+  std::uint64_t requests_received = 0;
+  std::uint64_t responses_received = 0;
+  std::uint64_t malformed_requests = 0;    // answered statelessly (400/505/513...)
+  std::uint64_t malformed_responses = 0;   // dropped
+  std::uint64_t unanswerable = 0;          // malformed beyond answering (no Via): dropped
+  std::uint64_t stateless_rejections = 0;  // well-formed, refused by checkRequest
+  std::uint64_t stray_responses = 0;       // matched no client transaction: dropped
+  std::uint64_t options_answered = 0;
+  std::uint64_t method_not_allowed = 0;
+};
+
+class SipEndpoint final : private TransactionTransport, private TransactionUser {
+ public:
+  // `clock` must outlive the endpoint. Throws std::invalid_argument for bad
+  // timer settings (start-up).
+  SipEndpoint(const Clock& clock, EndpointOptions options);
+  ~SipEndpoint() override;
+  SipEndpoint(const SipEndpoint&) = delete;
+  SipEndpoint& operator=(const SipEndpoint&) = delete;
+
+  // One transport per protocol; it must outlive the endpoint.
+  void addTransport(SipTransport& transport);
+  // The handler for a method (nullptr removes it). Methods without a handler
+  // get 405 with Allow; ACK and CANCEL follow INVITE's handler.
+  void setHandler(Method method, RequestHandler* handler);
+  // Called with every message sent (for SIP tracing).
+  void setSendObserver(std::function<void(std::string_view wire, const Destination& to)> fn) {
+    send_observer_ = std::move(fn);
+  }
+
+  // --- input from the transports ---
+  void onMessage(std::string bytes, const Origin& origin);
+  void onRejected(const RejectedMessage& rejected);
+  void onConnectionClosed(const ConnectionClosed& closed);
+
+  // --- timers ---
+  std::optional<Clock::TimePoint> nextDeadline() const { return layer_.nextDeadline(); }
+  void onTimer(Clock::TimePoint now) { layer_.onTimer(now); }
+
+  TransactionLayer& transactions() { return layer_; }
+  const EndpointStats& stats() const { return stats_; }
+  // Methods the PBX answers: OPTIONS, CANCEL, plus the handled ones (ACK
+  // with INVITE).
+  std::vector<Method> allowedMethods() const;
+  // A new To/From tag: random, 16 hex digits.
+  std::string newTag();
+  // Answers server transaction `id` with `status`, adding a To tag when the
+  // request's To has none (RFC 3261 8.2.6.2) and the Server header.
+  bool respond(TransactionId id, int status, std::string_view reason,
+               const std::vector<std::pair<std::string, std::string>>& extra_headers = {});
+
+ private:
+  // TransactionTransport
+  bool send(const Message& message, std::string_view wire, const Destination& to) override;
+  // TransactionUser
+  void onRequest(TransactionId id, const Message& request) override;
+  void onAck(TransactionId id, const Message& ack) override;
+  void onAckTimeout(TransactionId id) override;
+  void onResponse(TransactionId id, const Message& response) override;
+  void onClientTimeout(TransactionId id, const Message& timeout) override;
+  void onStrayResponse(const Message& response) override;
+  void onTransportError(TransactionId id) override;
+  void onTerminated(TransactionId id) override;
+
+  void onRequestBytes(std::string bytes, const Origin& origin);
+  void answerOptions(TransactionId id, const Message& request);
+  void answerCancel(TransactionId id, const Message& cancel);
+  void sendStatelessResponse(const Message& request, int status, std::string_view reason,
+                             const std::vector<std::pair<std::string, std::string>>& headers);
+  void sendRaw(std::string_view wire, const Origin& origin);
+  RequestHandler* handlerFor(Method method) const;
+
+  EndpointOptions options_;
+  TransactionLayer layer_;
+  std::array<SipTransport*, 3> transports_{};   // by Transport
+  std::array<RequestHandler*, 16> handlers_{};  // by Method
+  std::vector<std::string_view> supported_views_;
+  std::function<void(std::string_view, const Destination&)> send_observer_;
+  std::mt19937_64 tag_random_;
+  EndpointStats stats_;
+};
+
+// A stateless error response for a request that did not parse, built from
+// its raw bytes: the Via, From, To, Call-ID and CSeq lines copied as they
+// are (RFC 3261 8.2.6.2). nullopt when there is no Via line to route it by.
+std::optional<std::string> salvageErrorResponse(std::string_view raw, const SipError& error,
+                                                std::string_view server);
+
+}  // namespace duplex::sip
