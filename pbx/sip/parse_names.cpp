@@ -1,5 +1,8 @@
 // Method, header-name and transport tables (RFC 3261 7.1, 7.3.3, 20, 27.4).
+#include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 
 #include "pbx/sip/message.h"
 #include "pbx/sip/scanner.h"
@@ -75,25 +78,83 @@ constexpr std::array<NameEntry, 13> kCompact = {{
     {"x", HeaderId::kSessionExpires},
 }};
 
-constexpr std::size_t kMaxNameLen = 20;
+// Open-addressing hash of the canonical names and compact forms, keyed by
+// length and the case-folded first, second and last octets: a lookup usually
+// costs one probe and one case-insensitive comparison.
+constexpr std::size_t kSlots = 128;
 
-// Buckets by length: the lookup compares only names of the same length,
-// and iequals stops at the first differing octet.
-struct NameIndex {
-  std::array<std::array<HeaderId, 8>, kMaxNameLen + 1> ids{};
-  std::array<std::uint8_t, kMaxNameLen + 1> counts{};
-};
-
-constexpr NameIndex makeIndex() {
-  NameIndex idx{};
-  for (std::size_t i = 1; i < kCanonical.size(); ++i) {
-    const std::size_t len = kCanonical[i].size();
-    idx.ids[len][idx.counts[len]++] = static_cast<HeaderId>(i);
-  }
-  return idx;
+constexpr std::size_t nameHash(std::string_view n) {
+  const auto first = static_cast<unsigned char>(scan::lower(n[0]));
+  const auto second = static_cast<unsigned char>(scan::lower(n[n.size() > 1 ? 1 : 0]));
+  const auto last = static_cast<unsigned char>(scan::lower(n[n.size() - 1]));
+  return (n.size() * 14 + first * 11 + second * 3 + last) % kSlots;  // 53 probes for 52 names
 }
 
-constexpr NameIndex kIndex = makeIndex();
+// A name as three 8-octet words, lower-cased, with the mask of its letter
+// positions: an input word matches when (word | mask) == lowered, which is an
+// exact case-insensitive comparison (only letters are folded).
+struct NameKey {
+  std::array<std::uint64_t, 3> lowered{};
+  std::array<std::uint64_t, 3> mask{};
+  std::uint8_t size = 0;
+};
+
+constexpr NameKey makeKey(std::string_view name) {
+  NameKey k;
+  k.size = static_cast<std::uint8_t>(name.size());
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto shift = 8 * (i % 8);
+    k.lowered[i / 8] |= std::uint64_t{static_cast<unsigned char>(scan::lower(name[i]))} << shift;
+    if (scan::isAlpha(name[i])) k.mask[i / 8] |= std::uint64_t{0x20} << shift;
+  }
+  return k;
+}
+
+// Loads up to 8 octets in the byte order makeKey uses (LSB first).
+inline std::uint64_t loadWord(const char* p, std::size_t n) {
+  std::uint64_t v = 0;
+  if (n == 8 && std::endian::native == std::endian::little) {
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    v |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  return v;
+}
+
+inline bool keyMatches(const NameKey& k, std::string_view name) {
+  if (k.size != name.size()) return false;
+  for (std::size_t w = 0; w * 8 < name.size(); ++w) {
+    const std::size_t n = std::min<std::size_t>(8, name.size() - w * 8);
+    if ((loadWord(name.data() + w * 8, n) | k.mask[w]) != k.lowered[w]) return false;
+  }
+  return true;
+}
+
+struct NameTable {
+  std::array<std::string_view, kSlots> names{};
+  std::array<NameKey, kSlots> keys{};
+  std::array<HeaderId, kSlots> ids{};
+};
+
+constexpr void insertName(NameTable& t, std::string_view name, HeaderId id) {
+  std::size_t slot = nameHash(name);
+  while (!t.names[slot].empty()) slot = (slot + 1) % kSlots;
+  t.names[slot] = name;
+  t.keys[slot] = makeKey(name);
+  t.ids[slot] = id;
+}
+
+constexpr NameTable makeTable() {
+  NameTable t{};
+  for (std::size_t i = 1; i < kCanonical.size(); ++i) {
+    insertName(t, kCanonical[i], static_cast<HeaderId>(i));
+  }
+  for (const auto& e : kCompact) insertName(t, e.name, e.id);
+  return t;
+}
+
+constexpr NameTable kNames = makeTable();
 
 constexpr std::array<std::string_view, 15> kMethodNames = {
     "",       "INVITE", "ACK",     "BYE",       "CANCEL", "OPTIONS", "REGISTER", "PRACK",
@@ -103,17 +164,9 @@ constexpr std::array<std::string_view, 15> kMethodNames = {
 }  // namespace
 
 HeaderId headerIdFromName(std::string_view name) {
-  if (name.size() == 1) {
-    const char c = scan::lower(name[0]);
-    for (const auto& e : kCompact) {
-      if (e.name[0] == c) return e.id;
-    }
-    return HeaderId::kOther;
-  }
-  if (name.size() > kMaxNameLen) return HeaderId::kOther;
-  const auto& bucket = kIndex.ids[name.size()];
-  for (std::size_t i = 0; i < kIndex.counts[name.size()]; ++i) {
-    if (scan::iequals(name, kCanonical[static_cast<std::size_t>(bucket[i])])) return bucket[i];
+  if (name.empty() || name.size() > 24) return HeaderId::kOther;
+  for (std::size_t slot = nameHash(name); !kNames.names[slot].empty(); slot = (slot + 1) % kSlots) {
+    if (keyMatches(kNames.keys[slot], name)) return kNames.ids[slot];
   }
   return HeaderId::kOther;
 }

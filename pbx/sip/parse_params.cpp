@@ -6,6 +6,12 @@
 namespace duplex::sip::detail {
 
 std::size_t skipQuoted(std::string_view s, std::size_t start) {
+  // Fast path: the closing quote with no backslash before it.
+  const std::size_t close = s.find('"', start + 1);
+  if (close != std::string_view::npos &&
+      s.substr(start + 1, close - start - 1).find('\\') == std::string_view::npos) {
+    return close + 1;
+  }
   for (std::size_t i = start + 1; i < s.size(); ++i) {
     if (s[i] == '\\') {
       ++i;  // quoted-pair: the next octet is literal (NUL included)
@@ -39,6 +45,9 @@ bool authValueChar(char c) {
 bool parseParams(std::string_view text, ParamStyle style, std::vector<GenericParam>& out) {
   const char sep = style == ParamStyle::kGeneric ? ';' : ',';
   std::size_t i = skipWs(text, 0);
+  if (i == text.size()) return true;
+  // One allocation for the usual lists (Via, tags, digest credentials).
+  out.reserve(out.size() + (style == ParamStyle::kGeneric ? 4 : 12));
   bool first = true;
   while (i < text.size()) {
     if (!first || style == ParamStyle::kGeneric) {
@@ -63,9 +72,10 @@ bool parseParams(std::string_view text, ParamStyle style, std::vector<GenericPar
         i = end;
       } else {
         const std::size_t value_start = i;
-        while (i < text.size() && (style == ParamStyle::kGeneric ? genericValueChar(text[i])
-                                                                 : authValueChar(text[i]))) {
-          ++i;
+        if (style == ParamStyle::kGeneric) {
+          while (i < text.size() && genericValueChar(text[i])) ++i;
+        } else {
+          while (i < text.size() && authValueChar(text[i])) ++i;
         }
         p.value = text.substr(value_start, i - value_start);
         if (p.value.empty()) return false;

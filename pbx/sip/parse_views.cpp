@@ -9,6 +9,22 @@ namespace duplex::sip {
 
 namespace {
 
+// Calls f(element) for each comma-separated element of a list-header line
+// (trimmed, empty ones included) without building a vector; stops when f
+// returns false.
+template <class F>
+bool forEachListElement(std::string_view value, F&& f) {
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = scan::findOutside(value, ',', start);
+    const std::string_view element =
+        scan::trim(value.substr(start, comma == value.npos ? value.npos : comma - start));
+    if (!f(element)) return false;
+    if (comma == std::string_view::npos) return true;
+    start = comma + 1;
+  }
+}
+
 // First element of a list-header line without building the whole list.
 std::string_view firstListElement(std::string_view value) {
   return scan::trim(value.substr(0, scan::findOutside(value, ',')));
@@ -41,12 +57,14 @@ Result<std::vector<NameAddr>> routeList(const Message& m, HeaderId id, SipError 
   std::vector<NameAddr> out;
   for (const auto& h : m.headers()) {
     if (h.id != id) continue;
-    for (std::string_view element : splitHeaderList(h.value)) {
+    const bool ok = forEachListElement(h.value, [&](std::string_view element) {
       auto na = NameAddr::parse(element);
       // route-param = name-addr: the brackets are required (RFC 3261 25.1).
-      if (!na || !na->angle_brackets) return bad;
+      if (!na || !na->angle_brackets) return false;
       out.push_back(std::move(*na));
-    }
+      return true;
+    });
+    if (!ok) return bad;
   }
   return out;
 }
@@ -87,11 +105,13 @@ Result<std::vector<Via>> Message::vias() const {
   std::vector<Via> out;
   for (const auto& h : headers_) {
     if (h.id != HeaderId::kVia) continue;
-    for (std::string_view element : splitHeaderList(h.value)) {
+    const bool ok = forEachListElement(h.value, [&](std::string_view element) {
       auto via = Via::parse(element);
-      if (!via) return SipError{400, "Bad Via header"};
+      if (!via) return false;
       out.push_back(std::move(*via));
-    }
+      return true;
+    });
+    if (!ok) return SipError{400, "Bad Via header"};
   }
   if (out.empty()) return SipError{400, "Missing Via"};
   return out;
@@ -144,25 +164,34 @@ Result<ContactList> Message::contacts() const {
   ContactList list;
   for (const auto& h : headers_) {
     if (h.id != HeaderId::kContact) continue;
-    for (std::string_view element : splitHeaderList(h.value)) {
+    SipError error = kBad;
+    const bool ok = forEachListElement(h.value, [&](std::string_view element) {
       if (element == "*") {
         list.star = true;
-        continue;
+        return true;
       }
       auto na = NameAddr::parse(element);
-      if (!na) return kBad;
+      if (!na) return false;
       ContactEntry entry{std::move(*na), std::nullopt, std::nullopt};
       if (const GenericParam* e = findParam(entry.address.params, "expires")) {
         const auto n = scan::parseUnsigned(e->value, 0xFFFFFFFFu);
-        if (!n) return SipError{400, "Bad Contact expires"};  // RFC 4475 3.1.2.4
+        if (!n) {
+          error = {400, "Bad Contact expires"};  // RFC 4475 3.1.2.4
+          return false;
+        }
         entry.expires = static_cast<std::uint32_t>(*n);
       }
       if (const GenericParam* q = findParam(entry.address.params, "q")) {
         entry.q = parseQ(q->value);
-        if (!entry.q) return SipError{400, "Bad Contact q"};
+        if (!entry.q) {
+          error = {400, "Bad Contact q"};
+          return false;
+        }
       }
       list.entries.push_back(std::move(entry));
-    }
+      return true;
+    });
+    if (!ok) return error;
   }
   // "*" stands alone (RFC 3261 10.2.2).
   if (list.star && !list.entries.empty()) return kBad;

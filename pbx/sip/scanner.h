@@ -75,7 +75,8 @@ constexpr char lower(char c) {
 constexpr bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
+    // Equal octets, or the same letter in the other case (bit 0x20).
+    if (a[i] != b[i] && ((a[i] ^ b[i]) != 0x20 || !isAlpha(a[i]))) return false;
   }
   return true;
 }
@@ -127,6 +128,12 @@ constexpr int hexValue(char c) {
 // Index of the first `ch` in `s` outside quoted strings (with quoted-pairs)
 // and angle brackets, or npos. Used to split lists and parameters.
 constexpr std::size_t findOutside(std::string_view s, char ch, std::size_t from = 0) {
+  // Fast paths (memchr): no `ch` at all, or no quote and no '<' to track.
+  const std::size_t plain = s.find(ch, from);
+  if (plain == std::string_view::npos) return plain;
+  if (s.find('"', from) == std::string_view::npos && s.find('<', from) == std::string_view::npos) {
+    return plain;
+  }
   bool quoted = false;
   bool angle = false;
   for (std::size_t i = from; i < s.size(); ++i) {

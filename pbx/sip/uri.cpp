@@ -1,6 +1,9 @@
 // SIP URI parsing (RFC 3261 19.1, 25.1) and the shared host grammar.
 #include "pbx/sip/uri.h"
 
+#include <algorithm>
+#include <array>
+
 #include "pbx/sip/parse_host.h"
 #include "pbx/sip/scanner.h"
 
@@ -8,19 +11,24 @@ namespace duplex::sip {
 
 namespace detail {
 
+// IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each <= 255.
 bool isIpv4(std::string_view s) {
   int parts = 0;
-  std::size_t i = 0;
-  while (true) {
-    std::size_t j = i;
-    while (j < s.size() && scan::isDigit(s[j]) && j - i < 4) ++j;
-    const auto n = scan::parseUnsigned(s.substr(i, j - i), 255);
-    if (!n || j - i > 3) return false;
-    ++parts;
-    if (j == s.size()) return parts == 4;
-    if (s[j] != '.' || parts == 4) return false;
-    i = j + 1;
+  int digits = 0;
+  unsigned value = 0;
+  for (char c : s) {
+    if (scan::isDigit(c)) {
+      value = value * 10 + static_cast<unsigned>(c - '0');
+      if (++digits > 3 || value > 255) return false;
+    } else if (c == '.' && digits > 0 && parts < 3) {
+      ++parts;
+      digits = 0;
+      value = 0;
+    } else {
+      return false;
+    }
   }
+  return parts == 3 && digits > 0;
 }
 
 bool isIpv6(std::string_view s) {
@@ -60,26 +68,31 @@ bool isIpv6(std::string_view s) {
 
 HostType classifyHost(std::string_view host) {
   if (host.empty()) return HostType::kNone;
-  if (host.find(':') != std::string_view::npos) {
-    return isIpv6(host) ? HostType::kIpv6 : HostType::kNone;
+  // One pass: hostname = *( domainlabel "." ) toplabel [ "." ] with no empty
+  // label and no label starting or ending with '-'; text of digits and dots
+  // only must be an IPv4address; a ':' means an IPv6 reference.
+  bool has_alpha = false;
+  std::size_t label_start = 0;
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    const char c = host[i];
+    if (scan::isAlpha(c)) {
+      has_alpha = true;
+    } else if (scan::isDigit(c)) {
+      continue;
+    } else if (c == '.') {
+      if (i == label_start || host[i - 1] == '-') return HostType::kNone;
+      label_start = i + 1;
+    } else if (c == '-') {
+      if (i == label_start) return HostType::kNone;
+      has_alpha = true;  // not an IPv4 address
+    } else if (c == ':') {
+      return isIpv6(host) ? HostType::kIpv6 : HostType::kNone;
+    } else {
+      return HostType::kNone;
+    }
   }
-  if (!scan::allOf(host, scan::kHostChar)) return HostType::kNone;
-  bool all_digits = true;
-  for (char c : host) {
-    if (!scan::isDigit(c) && c != '.') all_digits = false;
-  }
-  if (all_digits) return isIpv4(host) ? HostType::kIpv4 : HostType::kNone;
-  // hostname = *( domainlabel "." ) toplabel [ "." ]: no empty labels and no
-  // label starting or ending with '-'.
-  std::string_view rest = host;
-  if (rest.back() == '.') rest.remove_suffix(1);
-  while (true) {
-    const std::size_t dot = rest.find('.');
-    const std::string_view label = rest.substr(0, dot);
-    if (label.empty() || label.front() == '-' || label.back() == '-') return HostType::kNone;
-    if (dot == std::string_view::npos) break;
-    rest.remove_prefix(dot + 1);
-  }
+  if (!has_alpha) return isIpv4(host) ? HostType::kIpv4 : HostType::kNone;
+  if (host.back() == '-') return HostType::kNone;
   return HostType::kName;
 }
 
@@ -132,26 +145,39 @@ constexpr SipError kBadHost{400, "Bad URI host"};
 constexpr SipError kBadParam{400, "Bad URI parameter"};
 constexpr SipError kBadHeader{400, "Bad URI header"};
 
-bool allowed(char c, std::string_view extra) {
-  return scan::is(c, scan::kUnreserved) || c == '%' || extra.find(c) != std::string_view::npos;
-}
+// Character sets of the URI parts (RFC 3261 25.1): unreserved plus the
+// part's own extras, and '%' for escapes (checked separately).
+enum UriSet : std::uint8_t { kUser = 1, kPassword = 2, kParamSet = 4, kHeaderSet = 8 };
 
-bool allAllowed(std::string_view s, std::string_view extra) {
-  for (char c : s) {
-    if (!allowed(c, extra)) return false;
+constexpr std::array<std::uint8_t, 256> makeUriSets() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    if (scan::is(ch, scan::kUnreserved) || ch == '%') {
+      t[static_cast<std::size_t>(c)] = kUser | kPassword | kParamSet | kHeaderSet;
+    }
   }
-  return detail::escapesValid(s);
+  for (char ch : std::string_view("&=+$,;?/")) t[static_cast<unsigned char>(ch)] |= kUser;
+  for (char ch : std::string_view("&=+$,")) t[static_cast<unsigned char>(ch)] |= kPassword;
+  for (char ch : std::string_view("[]/:&+$")) t[static_cast<unsigned char>(ch)] |= kParamSet;
+  for (char ch : std::string_view("[]/?:+$")) t[static_cast<unsigned char>(ch)] |= kHeaderSet;
+  return t;
 }
 
-// user-unreserved (RFC 3261 25.1)
-constexpr std::string_view kUserExtra = "&=+$,;?/";
-constexpr std::string_view kPasswordExtra = "&=+$,";
-constexpr std::string_view kParamExtra = "[]/:&+$";   // param-unreserved
-constexpr std::string_view kHeaderExtra = "[]/?:+$";  // hnv-unreserved
+constexpr std::array<std::uint8_t, 256> kUriSets = makeUriSets();
+
+bool allAllowed(std::string_view s, UriSet set) {
+  bool percent = false;
+  for (char c : s) {
+    if ((kUriSets[static_cast<unsigned char>(c)] & set) == 0) return false;
+    percent |= c == '%';
+  }
+  return !percent || detail::escapesValid(s);
+}
 
 // Splits "name[=value]" items separated by `sep` into `out`.
-bool splitParams(std::string_view text, char sep, std::string_view extra,
-                 std::vector<UriParam>& out) {
+bool splitParams(std::string_view text, char sep, UriSet extra, std::vector<UriParam>& out) {
+  out.reserve(4);
   while (true) {
     const std::size_t end = text.find(sep);
     const std::string_view item = text.substr(0, end);
@@ -209,10 +235,10 @@ Result<Uri> Uri::parse(std::string_view text) {
     const std::size_t pw = userinfo.find(':');
     u.user_ = userinfo.substr(0, pw);
     u.has_user_ = true;
-    if (u.user_.empty() || !allAllowed(u.user_, kUserExtra)) return kBadUser;
+    if (u.user_.empty() || !allAllowed(u.user_, kUser)) return kBadUser;
     if (pw != std::string_view::npos) {
       u.password_ = userinfo.substr(pw + 1);
-      if (!allAllowed(u.password_, kPasswordExtra)) return kBadUser;
+      if (!allAllowed(u.password_, kPassword)) return kBadUser;
     }
     rest.remove_prefix(at + 1);
   }
@@ -230,10 +256,10 @@ Result<Uri> Uri::parse(std::string_view text) {
   u.host_type_ = hp->type;
   u.port_ = hp->port;
   if (semi != std::string_view::npos &&
-      !splitParams(rest.substr(semi + 1), ';', kParamExtra, u.params_)) {
+      !splitParams(rest.substr(semi + 1), ';', kParamSet, u.params_)) {
     return kBadParam;
   }
-  if (qmark != std::string_view::npos && !splitParams(headers, '&', kHeaderExtra, u.headers_)) {
+  if (qmark != std::string_view::npos && !splitParams(headers, '&', kHeaderSet, u.headers_)) {
     return kBadHeader;
   }
   return u;
