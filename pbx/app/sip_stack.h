@@ -1,0 +1,83 @@
+// The SIP side of the daemon: what runs on the SIP loop thread. SipSubsystem
+// creates one SipStack on that thread, runs the loop, and destroys it there.
+//
+// Today it binds the transports (UDP and/or TCP on sip.bind:sip.port; with
+// port 0 both get the same free port), traces messages when SIP tracing is on,
+// and hands every received message to onMessage(): THE SEAM where the lead
+// wires Message::parse -> checkRequest (stateless checks) -> TransactionLayer
+// -> transaction user (registrar adapter, call control). Members to add there
+// belong to this class (the loop thread owns them; STYLE.md 7): a
+// sip::SystemClock, the TransactionLayer and its Timer, the TU. Outgoing
+// messages should go through SipTrace::sent() as well.
+//
+// Thread: the SIP loop thread only, construction and destruction included.
+// Errors: the constructor throws sip::TransportError (bind/listen failed);
+// nothing throws afterwards (STYLE.md 9).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "pbx/app/config.h"
+#include "pbx/sip/event_loop.h"
+#include "pbx/sip/message.h"
+#include "pbx/sip/tcp_transport.h"
+#include "pbx/sip/transport.h"
+#include "pbx/sip/udp_transport.h"
+
+namespace duplex::app {
+
+class Logging;
+
+struct ListeningPoint {
+  sip::Transport transport = sip::Transport::kUdp;
+  sip::Endpoint local;  // the bound address and the real port
+};
+
+// Full SIP messages on the "sip.trace" logger while tracing is on (sip.trace,
+// SIGUSR2). The check is one relaxed atomic load.
+class SipTrace {
+ public:
+  explicit SipTrace(const Logging& logging);
+  bool on() const { return flag_.load(std::memory_order_relaxed); }
+  void received(std::string_view bytes, const sip::Origin& origin) const;
+  void sent(std::string_view bytes, sip::Transport transport, const sip::Endpoint& to) const;
+
+ private:
+  const std::atomic<bool>& flag_;
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+class SipStack {
+ public:
+  SipStack(sip::EventLoop& loop, const SipConfig& config, const Logging& logging);
+  ~SipStack();
+  SipStack(const SipStack&) = delete;
+  SipStack& operator=(const SipStack&) = delete;
+
+  std::vector<ListeningPoint> listeningPoints() const;
+  sip::UdpTransport* udp() const { return udp_.get(); }  // null when sip.udp is false
+  sip::TcpTransport* tcp() const { return tcp_.get(); }  // null when sip.tcp is false
+
+ private:
+  void bindTransports();
+  sip::TransportHandlers handlers();
+  // The seam (see the header comment). For now: trace, count, drop.
+  void onMessage(std::string bytes, const sip::Origin& origin);
+  void onRejected(const sip::RejectedMessage& rejected);
+  void onClosed(const sip::ConnectionClosed& closed);
+
+  sip::EventLoop& loop_;
+  const SipConfig& config_;
+  SipTrace trace_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<sip::UdpTransport> udp_;
+  std::unique_ptr<sip::TcpTransport> tcp_;
+};
+
+}  // namespace duplex::app

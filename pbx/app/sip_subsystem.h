@@ -1,0 +1,52 @@
+// The SIP subsystem: owns the SIP loop thread ("sip"). On initialize() the
+// thread creates the sip::EventLoop and the SipStack (sip_stack.h), which
+// binds the transports; initialize() waits for that and fails with the
+// transport's message (kExitUnavailable) when a port is taken. Then the
+// thread runs the loop until uninitialize(), which stops the loop and joins;
+// the stack is destroyed on the loop thread, closing the sockets.
+//
+// Thread: initialize/uninitialize/listeningPoints on the main thread; post()
+// from any thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "pbx/app/component_subsystem.h"
+#include "pbx/app/config.h"
+#include "pbx/app/sip_stack.h"
+
+namespace duplex::app {
+
+class Logging;
+
+class SipSubsystem final : public ComponentSubsystem {
+ public:
+  SipSubsystem(const SipConfig& config, const Logging& logging);
+
+  // The bound transports (real ports), valid after initialize().
+  std::vector<ListeningPoint> listeningPoints() const;
+  // Runs `task` on the SIP loop thread; false when the loop is not running.
+  bool post(std::function<void()> task);
+  // True when the loop stopped with an error (an exception escaped a callback).
+  bool failed() const { return failed_.load(); }
+
+ private:
+  void start() override;
+  void stop() override;
+  void threadMain(std::promise<void> ready);
+
+  const SipConfig& config_;
+  const Logging& logging_;
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  sip::EventLoop* loop_ = nullptr;  // guarded by mutex_; lives on the SIP thread's stack
+  std::vector<ListeningPoint> points_;
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace duplex::app
