@@ -1,0 +1,184 @@
+// Internals of the transaction layer, shared by its .cpp files only:
+// the transaction record, the timer heap, the match keys and the message
+// builders. Not part of pbx/sip's public interface: include
+// transaction_layer.h instead. Thread: the SIP loop (see transaction_layer.h).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pbx/sip/transaction_layer.h"
+
+namespace duplex::sip {
+
+using std::chrono::milliseconds;
+
+enum class TxKind : std::uint8_t {
+  kInviteClient,
+  kNonInviteClient,
+  kInviteServer,
+  kNonInviteServer
+};
+
+// RFC 3261 figures 5-8 plus RFC 6026 Accepted (figures 5 and 7 there).
+enum class TxState : std::uint8_t {
+  kCalling,     // INVITE client
+  kTrying,      // non-INVITE client and server
+  kProceeding,  // all four
+  kCompleted,   // all four
+  kConfirmed,   // INVITE server
+  kAccepted,    // INVITE client and server (RFC 6026)
+  kTerminated,
+};
+
+// RFC 3261 table 4 and RFC 6026 (L, M).
+enum class TimerName : std::uint8_t { kA, kB, kD, kE, kF, kG, kH, kI, kJ, kK, kL, kM };
+
+// A transaction runs at most one retransmission timer (A, E, G) and one
+// timer that ends a state (B, D, F, H, I, J, K, L, M) at a time.
+enum TimerSlot : std::uint8_t { kRetransmitSlot = 0, kLifetimeSlot = 1 };
+
+struct Transaction {
+  TransactionId id = 0;
+  TxKind kind = TxKind::kNonInviteClient;
+  TxState state = TxState::kTrying;
+  bool reliable = false;  // TCP/TLS: no retransmissions, D/I/J/K are zero
+  bool tu_knows = false;  // the TU has seen the id, so it gets onTerminated
+  Destination destination;
+  Message request;  // client: as sent; server: as received, Via stamped
+  std::string request_wire;
+  std::optional<Message> response;  // server: the last response sent
+  std::string response_wire;
+  std::optional<Message> ack;  // INVITE client: the ACK for a non-2xx
+  std::string ack_wire;
+  std::string key;           // in client_index / server_index (empty for RFC 2543 ones)
+  std::string legacy_key;    // in legacy_index (RFC 2543 matching only)
+  std::string to_tag;        // RFC 2543: To tag of the request
+  milliseconds interval{0};  // current retransmission interval (A, E, G)
+  std::uint64_t timer_token[2] = {0, 0};  // per slot; 0 = not armed
+
+  bool isClient() const {
+    return kind == TxKind::kInviteClient || kind == TxKind::kNonInviteClient;
+  }
+};
+
+// Lazy deletion: cancelling a timer only forgets its token; the heap entry
+// stays until it reaches the top and is found stale.
+struct TimerEntry {
+  Clock::TimePoint when;
+  std::uint64_t token;  // unique, increasing: also breaks ties in arming order
+  TransactionId id;
+  TimerName name;
+  TimerSlot slot;
+};
+
+struct TransactionLayer::Impl {
+  Impl(const Clock& clock, TransactionTransport& transport, TransactionUser& tu,
+       TransactionTimers timers);
+
+  const Clock& clock;
+  TransactionTransport& transport;
+  TransactionUser& tu;
+  const TransactionTimers timers;
+
+  std::unordered_map<TransactionId, Transaction> transactions;
+  std::unordered_map<std::string, TransactionId> client_index;       // RFC 3261 17.1.3
+  std::unordered_map<std::string, TransactionId> server_index;       // RFC 3261 17.2.3
+  std::unordered_multimap<std::string, TransactionId> legacy_index;  // RFC 2543
+  std::vector<TimerEntry> heap;                                      // min-heap on (when, token)
+  std::size_t armed_timers = 0;  // heap entries that are not stale
+  std::uint64_t next_token = 1;
+  TransactionId next_id = 1;
+  std::vector<TransactionId> graveyard;  // terminated, freed by reap()
+  int depth = 0;                         // nesting of public calls (re-entrancy)
+  std::mt19937_64 rng;
+  std::uint64_t branch_counter = 0;
+  std::string scratch;  // lookup key buffer, reused
+  TransactionStats stats;
+
+  // Entered by every public method: frees terminated transactions when the
+  // outermost call returns, so no callback ever sees a dangling record.
+  class Scope {
+   public:
+    explicit Scope(Impl& impl) : impl_(impl) { ++impl_.depth; }
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Impl& impl_;
+  };
+
+  // --- lifecycle and timers (transaction_layer.cpp) ---
+  Transaction* find(TransactionId id);
+  const Transaction* find(TransactionId id) const;
+  Transaction& create(TxKind kind, Message request, const Destination& destination);
+  void terminate(Transaction& t);
+  void reap();
+  // Sends and, on failure, reports the transport error and terminates `t`.
+  bool transmit(Transaction& t, const Message& message, std::string_view wire);
+  void transportError(Transaction& t);
+  void arm(Transaction& t, TimerSlot slot, TimerName name, milliseconds after,
+           Clock::TimePoint now);
+  void disarm(Transaction& t, TimerSlot slot);
+  void fireDue(Clock::TimePoint now);
+  void dropStaleTop();
+  void compactHeap();
+  std::string newBranch();
+
+  // --- client transactions (transaction_client.cpp) ---
+  Result<TransactionId> startClient(Message request, const Destination& to);
+  void onClientResponse(Transaction& t, const Message& response);
+  void onClientTimer(Transaction& t, TimerName name, Clock::TimePoint now);
+
+  // --- server transactions (transaction_server.cpp) ---
+  void startServer(Message request, std::string key, std::string legacy_key, std::string to_tag);
+  void onServerRetransmission(Transaction& t);
+  Inbound onServerAck(Transaction& t, const Message& ack);
+  bool respond(Transaction& t, Message response);
+  void onServerTimer(Transaction& t, TimerName name, Clock::TimePoint now);
+
+  // --- matching (transaction_matching.cpp) ---
+  Result<Inbound> onRequest(Message request);
+  Result<Inbound> onResponse(const Message& response);
+  // RFC 2543 lookup: the live transaction under `key` whose To tag matches
+  // (for an ACK: the To tag of our response), or 0.
+  TransactionId findLegacy(const std::string& key, std::string_view to_tag, bool ack) const;
+  // RFC 3261 9.2 (see TransactionLayer::findInviteServerTransactionForCancel).
+  std::optional<TransactionId> findCancelled(const Message& cancel) const;
+};
+
+// --- match keys (transaction_matching.cpp) ---
+// True when `branch` starts with the RFC 3261 magic cookie (17.2.3).
+bool hasMagicCookie(std::string_view branch);
+// RFC 3261 17.2.3: branch, sent-by (host case-folded) and method, where
+// the method of an ACK is INVITE.
+void buildServerKey(std::string& out, const Via& top, std::string_view method);
+// RFC 3261 17.1.3: branch and CSeq method.
+void buildClientKey(std::string& out, std::string_view branch, std::string_view method);
+// RFC 3261 17.2.3, last paragraph (RFC 2543 peers): Request-URI, From tag,
+// Call-ID, CSeq number and method (ACK counted as INVITE), top Via. The To
+// tag is compared separately: an ACK carries the tag of our response.
+// `to_tag` receives the request's To tag. False when From/To/CSeq/Call-ID
+// are missing or bad.
+bool buildLegacyKey(std::string& out, std::string_view& to_tag, const Message& request,
+                    std::string_view method);
+
+// --- message building (transaction_via.cpp) ---
+// The first element of the first Via line, as written, and the rest of that
+// line after its comma ("" when it holds one Via).
+std::string_view topViaText(const Message& m, std::string_view* rest = nullptr);
+// Replaces the first Via value with `top`, keeping any other Vias.
+void replaceTopVia(Message& m, std::string_view top);
+// RFC 3261 17.1.1.3: the ACK for a non-2xx final response to `invite`.
+Message buildAckForNon2xx(const Message& invite, const Message& response);
+// Makes sure a generated message says "Content-Length: 0" (needed on streams).
+void ensureContentLength(Message& m);
+
+}  // namespace duplex::sip
