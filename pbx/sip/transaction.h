@@ -109,10 +109,11 @@ class TransactionUser {
 // RFC 3261 18.2.2 with RFC 3581 4: where a server sends the responses to a
 // request with top Via `top` that arrived as `origin`:
 // - reliable transport: the connection it came on (origin.source + id);
+// - else `rport` (the PBX adds it to every UDP request): `received` or the
+//   packet's source address, with the rport value or the source port; a
+//   maddr does not override this (see transaction_via.cpp for why);
 // - else `maddr`: that address, sent-by port or 5060;
-// - else `received`: that address, with the rport value, or for a bare
-//   `;rport` the packet's source port, else the sent-by port or 5060;
-// - else a bare `;rport`: the packet's source address and port;
+// - else `received`: that address, with the sent-by port or 5060;
 // - else the sent-by host and port (5060 when absent).
 // `local` is always origin.local.
 Destination responseDestination(const Via& top, const Origin& origin);

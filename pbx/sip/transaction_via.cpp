@@ -104,19 +104,23 @@ Destination responseDestination(const Via& top, const Origin& origin) {
     return d;
   }
   const std::uint16_t sent_by_port = top.port.value_or(kDefaultSipPort);
+  // RFC 3581 4: with rport the port is the packet's source port (as stamped
+  // in the rport value; a bare ";rport" means the same). The PBX gives every
+  // UDP request an rport (SipEndpoint: "trust the packet"), and then answers
+  // the packet's source even when a maddr is present: RFC 3261 18.2.2 would
+  // send to the maddr, but that lets any sender aim our responses at a third
+  // party, and phones behind NAT are reachable only at their source.
+  const std::uint16_t rport = top.rport.value_or(origin.source.port);
+  if (top.has_rport) {
+    d.endpoint = {top.received ? std::string(*top.received) : origin.source.ip, rport};
+    return d;
+  }
   if (top.maddr) {
     d.endpoint = {std::string(*top.maddr), sent_by_port};
     return d;
   }
-  // RFC 3581 4: with rport the port is the packet's source port (as stamped
-  // in the rport value; a bare ";rport" means the same).
-  const std::uint16_t rport = top.rport.value_or(origin.source.port);
   if (top.received) {
-    d.endpoint = {std::string(*top.received), top.has_rport ? rport : sent_by_port};
-    return d;
-  }
-  if (top.has_rport) {
-    d.endpoint = {origin.source.ip, rport};
+    d.endpoint = {std::string(*top.received), sent_by_port};
     return d;
   }
   d.endpoint = {std::string(top.host), sent_by_port};

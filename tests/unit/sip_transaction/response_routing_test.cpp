@@ -21,13 +21,21 @@ TEST(ResponseDestination, ReliableTransportUsesTheConnection) {
   EXPECT_EQ(d, (Destination{Transport::kTcp, {"203.0.113.5", 51000}, 77, {"10.0.0.1", 5060}}));
 }
 
-TEST(ResponseDestination, MaddrWinsOverReceived) {
+TEST(ResponseDestination, MaddrWinsOverReceivedWithoutRport) {
   const Destination d = responseDestination(
       via("SIP/2.0/UDP 192.168.1.10:5070;branch=z9hG4bKx;maddr=239.1.1.1;received=203.0.113.5"),
       kFromNat);
   EXPECT_EQ(d.endpoint, (Endpoint{"239.1.1.1", 5070}));
   EXPECT_EQ(d.transport, Transport::kUdp);
   EXPECT_EQ(d.local, (Endpoint{"10.0.0.1", 5060}));
+}
+
+TEST(ResponseDestination, RportWinsOverMaddrSoResponsesCannotBeAimedElsewhere) {
+  const Destination d = responseDestination(
+      via("SIP/2.0/UDP 192.168.1.10:5070;branch=z9hG4bKx;maddr=198.51.100.99;rport=40000;"
+          "received=203.0.113.5"),
+      kFromNat);
+  EXPECT_EQ(d.endpoint, (Endpoint{"203.0.113.5", 40000}));
 }
 
 TEST(ResponseDestination, ReceivedWithSentByPortOr5060) {
