@@ -22,8 +22,9 @@ struct SipError {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(SipError error) : error_(error) {}      // NOLINT: implicit by design
+  Result(const T& value) : value_(value) {}        // NOLINT: implicit by design
+  Result(T&& value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(SipError error) : error_(error) {}        // NOLINT: implicit by design
 
   bool ok() const { return value_.has_value(); }
   explicit operator bool() const { return ok(); }

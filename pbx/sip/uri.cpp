@@ -70,18 +70,25 @@ HostType classifyHost(std::string_view host) {
   if (host.empty()) return HostType::kNone;
   // One pass: hostname = *( domainlabel "." ) toplabel [ "." ] with no empty
   // label and no label starting or ending with '-'; text of digits and dots
-  // only must be an IPv4address; a ':' means an IPv6 reference.
+  // only must be an IPv4address (four labels of 1-3 digits, each <= 255);
+  // a ':' means an IPv6 reference.
   bool has_alpha = false;
+  bool ipv4_ok = true;
+  int dots = 0;
+  unsigned octet = 0;
   std::size_t label_start = 0;
   for (std::size_t i = 0; i < host.size(); ++i) {
     const char c = host[i];
     if (scan::isAlpha(c)) {
       has_alpha = true;
     } else if (scan::isDigit(c)) {
-      continue;
+      octet = octet * 10 + static_cast<unsigned>(c - '0');
+      ipv4_ok = ipv4_ok && octet <= 255 && i - label_start < 3;
     } else if (c == '.') {
       if (i == label_start || host[i - 1] == '-') return HostType::kNone;
       label_start = i + 1;
+      octet = 0;
+      ++dots;
     } else if (c == '-') {
       if (i == label_start) return HostType::kNone;
       has_alpha = true;  // not an IPv4 address
@@ -91,7 +98,9 @@ HostType classifyHost(std::string_view host) {
       return HostType::kNone;
     }
   }
-  if (!has_alpha) return isIpv4(host) ? HostType::kIpv4 : HostType::kNone;
+  if (!has_alpha) {
+    return ipv4_ok && dots == 3 && label_start < host.size() ? HostType::kIpv4 : HostType::kNone;
+  }
   if (host.back() == '-') return HostType::kNone;
   return HostType::kName;
 }
