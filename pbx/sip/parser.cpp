@@ -153,7 +153,8 @@ Result<Message> MessageParser::parse(std::string bytes) {
   if (auto err = startLine(m, line)) return *err;
   pos = lf + 1;
 
-  m.headers_.reserve(32);
+  // 24 x 40 bytes stays within glibc's per-thread cache (allocations <= 1032 bytes).
+  m.headers_.reserve(24);
   HeaderCounts counts;
   std::optional<std::uint64_t> content_length;
   std::string_view cseq_value;
