@@ -84,9 +84,9 @@ constexpr std::array<NameEntry, 13> kCompact = {{
 constexpr std::size_t kSlots = 128;
 
 constexpr std::size_t nameHash(std::string_view n) {
-  const auto first = static_cast<unsigned char>(scan::lower(n[0]));
-  const auto second = static_cast<unsigned char>(scan::lower(n[n.size() > 1 ? 1 : 0]));
-  const auto last = static_cast<unsigned char>(scan::lower(n[n.size() - 1]));
+  const std::size_t first = static_cast<unsigned char>(scan::lower(n[0]));
+  const std::size_t second = static_cast<unsigned char>(scan::lower(n[n.size() > 1 ? 1 : 0]));
+  const std::size_t last = static_cast<unsigned char>(scan::lower(n[n.size() - 1]));
   return (n.size() * 14 + first * 11 + second * 3 + last) % kSlots;  // 53 probes for 52 names
 }
 
