@@ -94,7 +94,7 @@ const KeySpec kSchema[] = {
      .doc = "Close a SIP TCP connection after this long without traffic (a bare number is "
             "seconds).",
      .min = kSecond,
-     .max = 24 * 3600 * kSecond,
+     .max = kSecond * 3600 * 24,
      .unit = DurationUnit::kSeconds,
      .apply =
          [](Config& c, const ConfigValue& v) {
@@ -464,8 +464,11 @@ ConfigValue parseValue(const KeySpec& key, std::string_view raw, std::string_vie
         std::string why;
         const auto cidr = parseCidr(item, why);
         if (!cidr)
-          throw fail("'" + item + "' is not a CIDR network: " + why +
-                     " (a comma-separated list such as 192.168.0.0/16, fc00::/7)");
+          throw fail(std::string("'")
+                         .append(item)
+                         .append("' is not a CIDR network: ")
+                         .append(why)
+                         .append(" (a comma-separated list such as 192.168.0.0/16, fc00::/7)"));
         item = cidr->toString();
       }
       value.text = joinList(value.items);

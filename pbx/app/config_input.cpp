@@ -115,7 +115,11 @@ CommandLine parseCommandLine(std::span<const std::string> args) {
     } else if (spec->type == ValueType::kBool) {
       value = "true";  // "--sip.trace" alone switches it on
     } else {
-      throw ConfigError("command line: " + key + ": needs a value (--" + key + "=VALUE)");
+      throw ConfigError(std::string("command line: ")
+                            .append(key)
+                            .append(": needs a value (--")
+                            .append(key)
+                            .append("=VALUE)"));
     }
     result.overrides[key] = RawValue{value, "command line"};
   }

@@ -1,5 +1,8 @@
 #include "pbx/app/duplex_app.h"
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Message.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -35,6 +38,26 @@ std::string_view signalName(int sig) {
       return "signal";
   }
 }
+
+// Poco's logging (the Application logger) into spdlog.
+class SpdlogChannel : public Poco::Channel {
+ public:
+  explicit SpdlogChannel(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
+  void log(const Poco::Message& message) override {
+    auto level = spdlog::level::info;
+    if (message.getPriority() <= Poco::Message::PRIO_ERROR) {
+      level = spdlog::level::err;
+    } else if (message.getPriority() == Poco::Message::PRIO_WARNING) {
+      level = spdlog::level::warn;
+    } else if (message.getPriority() >= Poco::Message::PRIO_DEBUG) {
+      level = spdlog::level::debug;
+    }
+    log_->log(level, "{}", message.getText());
+  }
+
+ private:
+  std::shared_ptr<spdlog::logger> log_;
+};
 
 double millisSince(std::chrono::steady_clock::time_point began) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began)
@@ -73,20 +96,27 @@ DuplexApp::DuplexApp(const Config& config, Logging& logging,
 DuplexApp::~DuplexApp() = default;
 
 void DuplexApp::initialize(Poco::Util::Application& self) {
+  // Poco's own messages (few) go to the "app" logger in our format.
+  const Poco::AutoPtr<SpdlogChannel> channel(new SpdlogChannel(logging_.logger("app")));
+  logger().setChannel(channel);
   try {
     ServerApplication::initialize(self);
-  } catch (...) {
-    for (auto it = components_.rbegin(); it != components_.rend(); ++it) (*it)->uninitialize();
-    throw;
+    return;
+  } catch (const StartupError& e) {
+    startup_error_ = e;
+  } catch (const std::exception& e) {
+    startup_error_ = StartupError(e.what(), kExitSoftware);
   }
+  for (auto it = components_.rbegin(); it != components_.rend(); ++it) (*it)->uninitialize();
 }
 
 void DuplexApp::uninitialize() {
-  logging_.logger("app")->info("stopping");
+  if (!startup_error_) logging_.logger("app")->info("stopping");
   ServerApplication::uninitialize();  // subsystems in reverse order
 }
 
 int DuplexApp::main(const ArgVec&) {
+  if (startup_error_) return startup_error_->exitCode();
   auto log = logging_.logger("app");
   log->info("{}",
             listeningLine(sip_->listeningPoints(), admin_->bindAddress(), admin_->boundPort()));
@@ -181,20 +211,21 @@ int runDaemon(int argc, char** argv) {
   }
 
   int exit_code = kExitOk;
+  std::optional<StartupError> failure;
   try {
     DuplexApp app(config, *logging, began);
     char* poco_argv[] = {argv[0], nullptr};  // every option was ours
     exit_code = app.run(1, poco_argv);
-  } catch (const StartupError& e) {
-    logging->logToFileOnly(spdlog::level::critical, std::string("cannot start: ") + e.what());
-    logging->flush();
-    std::fprintf(stderr, "duplex: cannot start: %s\n", e.what());
-    return e.exitCode();
+    if (app.startupError()) failure = *app.startupError();
   } catch (const std::exception& e) {
-    logging->logToFileOnly(spdlog::level::critical, std::string("cannot start: ") + e.what());
+    failure = StartupError(e.what(), kExitSoftware);
+  }
+  if (failure) {
+    logging->logToFileOnly(spdlog::level::critical,
+                           std::string("cannot start: ") + failure->what());
     logging->flush();
-    std::fprintf(stderr, "duplex: cannot start: %s\n", e.what());
-    return kExitSoftware;
+    std::fprintf(stderr, "duplex: cannot start: %s\n", failure->what());
+    return failure->exitCode();
   }
   log->info("stopped");
   logging->flush();

@@ -24,11 +24,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "pbx/app/config.h"
 #include "pbx/app/sip_stack.h"
+#include "pbx/app/startup_error.h"
 
 namespace duplex::app {
 
@@ -45,9 +47,13 @@ class DuplexApp final : public Poco::Util::ServerApplication {
   DuplexApp(const Config& config, Logging& logging, std::chrono::steady_clock::time_point began);
   ~DuplexApp() override;
 
+  // After run(): why start-up failed, or null. (Poco's Application::run()
+  // catches what initialize() throws, so the failure is kept here instead.)
+  const StartupError* startupError() const { return startup_error_ ? &*startup_error_ : nullptr; }
+
  protected:
   // Initializes the subsystems; on a failure, stops those already running and
-  // rethrows (StartupError).
+  // records the StartupError (main() then returns its exit code at once).
   void initialize(Poco::Util::Application& self) override;
   void uninitialize() override;
   // Logs the listening line, waits for a stop signal; returns the exit code.
@@ -62,6 +68,7 @@ class DuplexApp final : public Poco::Util::ServerApplication {
   std::vector<ComponentSubsystem*> components_;  // registration order; Poco owns them
   SipSubsystem* sip_ = nullptr;
   AdminSubsystem* admin_ = nullptr;
+  std::optional<StartupError> startup_error_;
 };
 
 // "listening: SIP UDP 0.0.0.0:5060, SIP TCP 0.0.0.0:5060, admin http://127.0.0.1:8080"

@@ -50,7 +50,7 @@ Logging::Logging(const LogConfig& config, bool sip_trace, Options options) {
   setSipTrace(sip_trace);
 
   // For code that logs through spdlog::info() and friends.
-  spdlog::set_default_logger(makeLogger("", sinks_, config.levelFor("app")));
+  spdlog::set_default_logger(makeLogger("duplex", sinks_, config.levelFor("app")));
   if (file_sink_) spdlog::flush_every(std::chrono::seconds(1));
 }
 

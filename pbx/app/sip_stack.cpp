@@ -100,6 +100,8 @@ std::vector<ListeningPoint> SipStack::listeningPoints() const {
   return points;
 }
 
+// By value: Message::parse() will take the bytes over.
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
 void SipStack::onMessage(std::string bytes, const sip::Origin& origin) {
   trace_.received(bytes, origin);
   // SEAM: parse -> stateless checks -> transactions -> handlers (the lead's wiring).

@@ -177,9 +177,9 @@ std::optional<std::int64_t> parseSize(std::string_view text) {
   } else if (suffix == "k") {
     factor = 1024;
   } else if (suffix == "m") {
-    factor = 1024 * 1024;
+    factor = std::int64_t{1024} * 1024;
   } else if (suffix == "g") {
-    factor = 1024 * 1024 * 1024;
+    factor = std::int64_t{1024} * 1024 * 1024;
   } else {
     return std::nullopt;
   }
