@@ -176,7 +176,8 @@ TEST(MessageViews, ContactStarAndQValues) {
 }
 
 TEST(MessageViews, RoutesNeedBrackets) {
-  auto r = parse("Route: <sip:p1@h;lr>, <sip:p2@h;lr>\r\nRoute: <sip:p3@h>\r\n").routes();
+  const Message m = parse("Route: <sip:p1@h;lr>, <sip:p2@h;lr>\r\nRoute: <sip:p3@h>\r\n");
+  auto r = m.routes();  // views into m: m must outlive r
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 3u);
   EXPECT_EQ((*r)[2].uri.user(), "p3");
