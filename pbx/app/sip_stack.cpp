@@ -37,9 +37,28 @@ void SipTrace::sent(std::string_view bytes, sip::Transport transport,
              to.toString(), bytes);
 }
 
+static sip::EndpointOptions endpointOptions(const SipConfig& config) {
+  sip::EndpointOptions options;
+  options.server = config.user_agent;
+  options.timers.t1 = config.t1;
+  options.timers.t2 = config.t2;
+  options.timers.t4 = config.t4;
+  return options;
+}
+
 SipStack::SipStack(sip::EventLoop& loop, const SipConfig& config, const Logging& logging)
-    : loop_(loop), config_(config), trace_(logging), log_(logging.logger("sip")) {
+    : loop_(loop),
+      config_(config),
+      trace_(logging),
+      log_(logging.logger("sip")),
+      endpoint_(std::make_unique<sip::SipEndpoint>(clock_, endpointOptions(config))),
+      timer_(loop) {
   bindTransports();
+  if (udp_) endpoint_->addTransport(*udp_);
+  if (tcp_) endpoint_->addTransport(*tcp_);
+  endpoint_->setSendObserver([this](std::string_view wire, const sip::Destination& to) {
+    trace_.sent(wire, to.transport, to.endpoint);
+  });
 }
 
 SipStack::~SipStack() {
@@ -104,18 +123,39 @@ std::vector<ListeningPoint> SipStack::listeningPoints() const {
 // NOLINTNEXTLINE(performance-unnecessary-value-param)
 void SipStack::onMessage(std::string bytes, const sip::Origin& origin) {
   trace_.received(bytes, origin);
-  // SEAM: parse -> stateless checks -> transactions -> handlers (the lead's wiring).
-  log_->debug("{}-byte message from {} {} dropped: SIP handling is not wired yet", bytes.size(),
-              sip::transportName(origin.transport), origin.source.toString());
+  endpoint_->onMessage(std::move(bytes), origin);
+  rearmTimer();
+}
+
+// One loop timer at the transaction layer's earliest deadline; re-armed only
+// when the deadline moved earlier (or the timer fired), not per message.
+void SipStack::rearmTimer() {
+  const auto next = endpoint_->nextDeadline();
+  if (!next) return;  // an armed timer that finds nothing due just re-arms
+  if (armed_for_ && timer_.armed() && *armed_for_ <= *next) return;
+  armed_for_ = *next;
+  const auto now = clock_.now();
+  // Rounded up to whole milliseconds (epoll's resolution), so the timer
+  // never fires just before the deadline and spins.
+  const auto delay = *next > now ? std::chrono::ceil<std::chrono::milliseconds>(*next - now)
+                                 : std::chrono::milliseconds(0);
+  timer_.start(delay, [this] {
+    armed_for_.reset();
+    endpoint_->onTimer(clock_.now());
+    rearmTimer();
+  });
 }
 
 void SipStack::onRejected(const sip::RejectedMessage& rejected) {
   trace_.received(rejected.head, rejected.origin);
+  endpoint_->onRejected(rejected);
   log_->debug("message from {} {} rejected: {} {}", sip::transportName(rejected.origin.transport),
               rejected.origin.source.toString(), rejected.error.status, rejected.error.reason);
 }
 
 void SipStack::onClosed(const sip::ConnectionClosed& closed) {
+  endpoint_->onConnectionClosed(closed);
+  rearmTimer();
   log_->debug("TCP connection {} to {} closed: {}", closed.connection_id, closed.peer.toString(),
               sip::closeReasonName(closed.reason));
 }

@@ -1,14 +1,11 @@
 // The SIP side of the daemon: what runs on the SIP loop thread. SipSubsystem
 // creates one SipStack on that thread, runs the loop, and destroys it there.
 //
-// Today it binds the transports (UDP and/or TCP on sip.bind:sip.port; with
-// port 0 both get the same free port), traces messages when SIP tracing is on,
-// and hands every received message to onMessage(): THE SEAM where the lead
-// wires Message::parse -> checkRequest (stateless checks) -> TransactionLayer
-// -> transaction user (registrar adapter, call control). Members to add there
-// belong to this class (the loop thread owns them; STYLE.md 7): a
-// sip::SystemClock, the TransactionLayer and its Timer, the TU. Outgoing
-// messages should go through SipTrace::sent() as well.
+// It binds the transports (UDP and/or TCP on sip.bind:sip.port; with port 0
+// both get the same free port), traces messages when SIP tracing is on, and
+// hands everything received to the sip::SipEndpoint (parse -> stateless
+// checks -> transactions -> the handler of each method). The layers above
+// (registrar adapter, call control) register their handlers on endpoint().
 //
 // Thread: the SIP loop thread only, construction and destruction included.
 // Errors: the constructor throws sip::TransportError (bind/listen failed);
@@ -17,6 +14,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +22,8 @@
 #include <spdlog/logger.h>
 
 #include "pbx/app/config.h"
+#include "pbx/sip/clock.h"
+#include "pbx/sip/endpoint.h"
 #include "pbx/sip/event_loop.h"
 #include "pbx/sip/message.h"
 #include "pbx/sip/tcp_transport.h"
@@ -61,14 +61,17 @@ class SipStack {
   SipStack& operator=(const SipStack&) = delete;
 
   std::vector<ListeningPoint> listeningPoints() const;
+  sip::SipEndpoint& endpoint() { return *endpoint_; }
   sip::UdpTransport* udp() const { return udp_.get(); }  // null when sip.udp is false
   sip::TcpTransport* tcp() const { return tcp_.get(); }  // null when sip.tcp is false
 
  private:
   void bindTransports();
   sip::TransportHandlers handlers();
-  // The seam (see the header comment). For now: trace, count, drop.
+  // Everything received goes to the endpoint; the one timer follows the
+  // transaction layer's next deadline.
   void onMessage(std::string bytes, const sip::Origin& origin);
+  void rearmTimer();
   void onRejected(const sip::RejectedMessage& rejected);
   void onClosed(const sip::ConnectionClosed& closed);
 
@@ -76,6 +79,10 @@ class SipStack {
   const SipConfig& config_;
   SipTrace trace_;
   std::shared_ptr<spdlog::logger> log_;
+  sip::SystemClock clock_;
+  std::unique_ptr<sip::SipEndpoint> endpoint_;  // before the transports: they call into it
+  sip::Timer timer_;
+  std::optional<sip::Clock::TimePoint> armed_for_;
   std::unique_ptr<sip::UdpTransport> udp_;
   std::unique_ptr<sip::TcpTransport> tcp_;
 };

@@ -249,7 +249,7 @@ void SipEndpoint::sendStatelessResponse(const Message& request, int status, std:
   Message response =
       Message::responseTo(request, status, reason, hasToTag(request) ? "" : newTag());
   for (const auto& [name, value] : headers) response.addHeader(name, value);
-  response.addHeader("Server", options_.server);
+  if (!options_.server.empty()) response.addHeader("Server", options_.server);
   response.setHeader("Content-Length", "0");
   layer_.sendStateless(response, replyTo(*request.origin()));
 }
@@ -261,7 +261,7 @@ bool SipEndpoint::respond(TransactionId id, int status, std::string_view reason,
   Message response =
       Message::responseTo(*request, status, reason, hasToTag(*request) ? "" : newTag());
   for (const auto& [name, value] : extra_headers) response.addHeader(name, value);
-  response.addHeader("Server", options_.server);
+  if (!options_.server.empty()) response.addHeader("Server", options_.server);
   response.setHeader("Content-Length", "0");
   return layer_.sendResponse(id, std::move(response));
 }
