@@ -38,10 +38,10 @@ def startup(binary, runs):
     """Seconds from exec to the first answered OPTIONS, and idle RSS."""
     times, rss = [], []
     for _ in range(runs):
-        d = duplexd.Daemon(binary, "--log.level=warn")
+        d = duplexd.Daemon(binary)
         try:
             t0 = time.monotonic()
-            d.proc = subprocess.Popen([binary] + d.args + ["--log.level=info"],
+            d.proc = subprocess.Popen([binary] + d.args,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             peer = duplexd.UdpPeer(d.sip_port)
             call_id, probe = duplexd.options_probe("127.0.0.1", d.sip_port)
@@ -67,7 +67,7 @@ def startup(binary, runs):
 
 def trial(binary, rate, duration):
     """One load run at `rate`; returns a dict of facts."""
-    d = duplexd.Daemon(binary, "--log.level=warn")
+    d = duplexd.Daemon(binary, "--log.level=warn", "--log.level.app=info")
     d.start()
     try:
         total = rate * duration

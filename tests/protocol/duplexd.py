@@ -94,8 +94,9 @@ class Daemon:
                 code = self.proc.wait()
                 if expect_clean:
                     raise RuntimeError("duplex did not stop within %.0f s" % timeout)
-        rest = self.proc.stdout.read() if self.proc.stdout else ""
-        self.output.append(rest or "")
+        if self.proc.stdout:
+            self.output.append(self.proc.stdout.read() or "")
+            self.proc.stdout.close()
         self.proc = None
         return code
 

@@ -49,7 +49,7 @@ class Protos(unittest.TestCase):
                 tar.extractall(tmp)
             cases = sorted(os.listdir(os.path.join(tmp, "cases")))
             self.assertEqual(len(cases), 4527)
-            d = duplexd.Daemon(duplexd.duplex_binary(), "--log.level=error").start()
+            d = duplexd.Daemon(duplexd.duplex_binary(), "--log.level=error", "--log.level.app=info").start()
             peer = duplexd.UdpPeer(d.sip_port)
             local_port = peer.sock.getsockname()[1]
             over_tcp = 0
