@@ -39,9 +39,11 @@ def startup(binary, runs):
     times, rss = [], []
     for _ in range(runs):
         d = duplexd.Daemon(binary)
+        port = duplexd.free_port()
+        d.sip_port = port
         try:
             t0 = time.monotonic()
-            d.proc = subprocess.Popen([binary] + d.args,
+            d.proc = subprocess.Popen([binary] + d.args + [f"--sip.port={port}"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             peer = duplexd.UdpPeer(d.sip_port)
             call_id, probe = duplexd.options_probe("127.0.0.1", d.sip_port)

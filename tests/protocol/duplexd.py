@@ -40,11 +40,13 @@ class Daemon:
     def __init__(self, binary, *args, start_timeout=10.0):
         self.binary = binary
         self.dir = tempfile.mkdtemp(prefix="duplex-test-")
-        self.sip_port = free_port()
-        self.admin_port = free_port()
-        self.args = [f"--data.dir={self.dir}", "--sip.bind=127.0.0.1",
-                     f"--sip.port={self.sip_port}", f"--admin.port={self.admin_port}",
-                     "--log.file="] + list(args)
+        # Port 0: the daemon picks free ports (the same one for UDP and TCP)
+        # and names them in its "listening:" line, so parallel tests never
+        # race for a port.
+        self.sip_port = None
+        self.admin_port = None
+        self.args = [f"--data.dir={self.dir}", "--sip.bind=127.0.0.1", "--sip.port=0",
+                     "--admin.port=0", "--log.file="] + list(args)
         self.start_timeout = start_timeout
         self.proc = None
         self.output = []
@@ -60,7 +62,9 @@ class Daemon:
                 if not line:
                     break
                 self.output.append(line)
-                if LISTEN_RE.search(line):
+                m = LISTEN_RE.search(line)
+                if m:
+                    self.sip_port, self.admin_port = int(m.group(1)), int(m.group(2))
                     return self
         self.stop(expect_clean=False)
         raise RuntimeError("duplex did not start:\n" + "".join(self.output))
