@@ -119,7 +119,8 @@ std::optional<std::string> salvageErrorResponse(std::string_view raw, const SipE
 SipEndpoint::SipEndpoint(const Clock& clock, EndpointOptions options)
     : options_(std::move(options)),
       layer_(clock, *this, *this, options_.timers),
-      tag_random_(std::random_device{}()) {
+      tag_random_(std::random_device{}()),
+      tag_key_(tag_random_()) {
   for (const std::string& s : options_.supported) supported_views_.emplace_back(s);
 }
 
@@ -151,6 +152,24 @@ std::vector<Method> SipEndpoint::allowedMethods() const {
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+std::string SipEndpoint::statelessTag(const Message& request) const {
+  // RFC 3261 8.2.7: a stateless UAS gives a retransmitted request the same
+  // To tag. A keyed hash of what identifies the request (Call-ID, From tag,
+  // top Via branch, CSeq) gives that without keeping state.
+  std::uint64_t h = tag_key_;
+  auto mix = [&h](std::string_view part) {
+    for (unsigned char c : part) h = (h ^ c) * 0x100000001b3ULL;  // FNV-1a step
+    h = (h ^ 0xff) * 0x100000001b3ULL;
+  };
+  mix(request.callId().value_or(""));
+  if (auto from = request.from()) mix(from->tag());
+  if (auto via = request.topVia()) mix(via->branch);
+  mix(request.header(HeaderId::kCSeq).value_or(""));
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(buf, 16);
 }
 
 std::string SipEndpoint::newTag() {
@@ -207,6 +226,15 @@ void SipEndpoint::onRequestBytes(std::string bytes, const Origin& origin) {
     }
     return;
   }
+  // RFC 3261 8.2.7: OPTIONS for the PBX itself is answered statelessly, as
+  // a stateless UAS: no transaction state for the most common probe (phones
+  // and trunks send it as a keep-alive); a retransmission is simply answered
+  // again, identically (the To tag is derived from the request).
+  if (request.method() == Method::kOptions && handlerFor(Method::kOptions) == nullptr) {
+    stampReceived(request);
+    answerOptions(request);
+    return;
+  }
   auto inbound = layer_.onMessage(std::move(request));
   if (!inbound) ++stats_.unanswerable;
 }
@@ -247,7 +275,7 @@ void SipEndpoint::sendRaw(std::string_view wire, const Origin& origin) {
 void SipEndpoint::sendStatelessResponse(const Message& request, int status, std::string_view reason,
                                         const ExtraHeaders& headers) {
   Message response =
-      Message::responseTo(request, status, reason, hasToTag(request) ? "" : newTag());
+      Message::responseTo(request, status, reason, hasToTag(request) ? "" : statelessTag(request));
   for (const auto& [name, value] : headers) response.addHeader(name, value);
   if (!options_.server.empty()) response.addHeader("Server", options_.server);
   response.setHeader("Content-Length", "0");
@@ -277,22 +305,18 @@ void SipEndpoint::onRequest(TransactionId id, const Message& request) {
     handler->onRequest(*this, id, request);
     return;
   }
-  if (request.method() == Method::kOptions) {
-    answerOptions(id, request);
-    return;
-  }
   ++stats_.method_not_allowed;
   respond(id, 405, "Method Not Allowed", {{"Allow", allowHeaderValue(allowedMethods())}});
 }
 
-void SipEndpoint::answerOptions(TransactionId id, const Message& request) {
+void SipEndpoint::answerOptions(const Message& request) {
   // RFC 3261 16.3 / RFC 4475 3.3.11: a request for a user would be routed on
   // to that user's phones, so with no hops left it ends here. OPTIONS for
   // the PBX itself (no user part) is answered whatever Max-Forwards says.
   auto max_forwards = request.maxForwards();
   if (request.requestUri().hasUser() && max_forwards && max_forwards->has_value() &&
       **max_forwards == 0) {
-    respond(id, 483, "Too Many Hops");
+    sendStatelessResponse(request, 483, "Too Many Hops", {});
     return;
   }
   ++stats_.options_answered;
@@ -302,12 +326,12 @@ void SipEndpoint::answerOptions(TransactionId id, const Message& request) {
     supported += tag;
   }
   // RFC 3261 11.2: Allow, Accept, Accept-Encoding, Accept-Language, Supported.
-  respond(id, 200, "OK",
-          {{"Allow", allowHeaderValue(allowedMethods())},
-           {"Accept", "application/sdp"},
-           {"Accept-Encoding", "identity"},
-           {"Accept-Language", "en"},
-           {"Supported", supported}});
+  sendStatelessResponse(request, 200, "OK",
+                        {{"Allow", allowHeaderValue(allowedMethods())},
+                         {"Accept", "application/sdp"},
+                         {"Accept-Encoding", "identity"},
+                         {"Accept-Language", "en"},
+                         {"Supported", supported}});
 }
 
 void SipEndpoint::answerCancel(TransactionId id, const Message& cancel) {

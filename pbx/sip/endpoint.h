@@ -3,7 +3,8 @@
 // with the precise reason (RFC 4475), runs the stateless checks of RFC 3261
 // 8.2, feeds the transaction layer, and hands each new request to the
 // handler registered for its method. It answers by itself what needs no PBX
-// logic: OPTIONS to the PBX, CANCEL matching, 405 for methods nobody serves.
+// logic: OPTIONS to the PBX (statelessly, RFC 3261 8.2.7), CANCEL matching,
+// 405 for methods nobody serves.
 //
 // NAT rule (DESIGN.md "trust the packet"): every request that arrives over
 // UDP is treated as if its top Via carried `rport` (RFC 3581), so responses go
@@ -123,7 +124,8 @@ class SipEndpoint final : private TransactionTransport, private TransactionUser 
   void onTerminated(TransactionId id) override;
 
   void onRequestBytes(std::string bytes, const Origin& origin);
-  void answerOptions(TransactionId id, const Message& request);
+  void answerOptions(const Message& request);  // statelessly
+  std::string statelessTag(const Message& request) const;
   void answerCancel(TransactionId id, const Message& cancel);
   void sendStatelessResponse(const Message& request, int status, std::string_view reason,
                              const std::vector<std::pair<std::string, std::string>>& headers);
@@ -137,6 +139,7 @@ class SipEndpoint final : private TransactionTransport, private TransactionUser 
   std::vector<std::string_view> supported_views_;
   std::function<void(std::string_view, const Destination&)> send_observer_;
   std::mt19937_64 tag_random_;
+  std::uint64_t tag_key_;
   EndpointStats stats_;
 };
 

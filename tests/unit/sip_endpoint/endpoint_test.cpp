@@ -92,13 +92,19 @@ TEST_F(EndpointTest, OptionsToThePbxIsAnsweredAtTheSourceWithCapabilities) {
   EXPECT_EQ(endpoint.stats().options_answered, 1u);
 }
 
-TEST_F(EndpointTest, RetransmittedOptionsGetsTheSameAnswerFromTheTransaction) {
+TEST_F(EndpointTest, OptionsIsStatelessAndARetransmissionGetsTheSameAnswer) {
   auto text = request("OPTIONS", "sip:pbx.example.com", "SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKr1");
   endpoint.onMessage(text, udpFrom("203.0.113.7", 40000));
   endpoint.onMessage(text, udpFrom("203.0.113.7", 40000));
   ASSERT_EQ(udp.sent.size(), 2u);
-  EXPECT_EQ(udp.sent[0].wire, udp.sent[1].wire);
-  EXPECT_EQ(endpoint.stats().options_answered, 1u);
+  EXPECT_EQ(udp.sent[0].wire, udp.sent[1].wire);  // same To tag: RFC 3261 8.2.7
+  EXPECT_EQ(endpoint.transactions().stats().server_created, 0u);
+  EXPECT_FALSE(endpoint.nextDeadline());
+  // A different request gets a different tag.
+  endpoint.onMessage(
+      request("OPTIONS", "sip:pbx.example.com", "SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKr2"),
+      udpFrom("203.0.113.7", 40000));
+  EXPECT_NE(headerOf(udp.sent[2].wire, "To"), headerOf(udp.sent[0].wire, "To"));
 }
 
 TEST_F(EndpointTest, MalformedRequestGetsA400WithTheReasonAtTheSource) {
