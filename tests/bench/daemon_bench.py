@@ -67,10 +67,34 @@ def startup(binary, runs):
     return statistics.median(times), statistics.median(rss)
 
 
+class SippStandIn:
+    """sipp answering OPTIONS itself: what the harness reaches without us."""
+
+    def __init__(self):
+        self.sip_port = duplexd.free_port()
+        self.dir = tempfile.mkdtemp(prefix="duplex-bench-uas-")
+        self.proc = subprocess.Popen(
+            ["sipp", "-sf", os.path.join(HERE, "sipp", "options_uas.xml"), "-i", "127.0.0.1",
+             "-p", str(self.sip_port), "-nostdin", "-max_recv_loops", "10000"],
+            cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+
+    def stop(self, expect_clean=False):
+        self.proc.terminate()
+        self.proc.wait()
+
+    def cleanup(self):
+        pass
+
+
 def trial(binary, rate, duration):
-    """One load run at `rate`; returns a dict of facts."""
-    d = duplexd.Daemon(binary, "--log.level=warn", "--log.level.app=info")
-    d.start()
+    """One load run at `rate`; returns a dict of facts. `binary` None: the
+    sipp stand-in instead of the daemon."""
+    if binary is None:
+        d = SippStandIn()
+    else:
+        d = duplexd.Daemon(binary, "--log.level=warn", "--log.level.app=info")
+        d.start()
     try:
         total = rate * duration
         out = tempfile.mkdtemp(prefix="duplex-bench-")
@@ -133,9 +157,16 @@ def main():
     ap.add_argument("--start-rate", type=int, default=5000)
     ap.add_argument("--max-rate", type=int, default=200000)
     ap.add_argument("--startup-runs", type=int, default=10)
+    ap.add_argument("--no-ceiling", action="store_true",
+                    help="skip the sipp-against-sipp ceiling run")
     args = ap.parse_args()
     st, idle = startup(args.bin, args.startup_runs)
+    print("daemon:", file=sys.stderr)
     best = search(args.bin, args.duration, args.start_rate, args.max_rate)
+    ceiling = None
+    if not args.no_ceiling:
+        print("sipp stand-in (harness ceiling):", file=sys.stderr)
+        ceiling = search(None, args.duration, args.start_rate, args.max_rate)
     print("| figure | value |")
     print("|---|---|")
     print(f"| start-up to first answered OPTIONS (median of {args.startup_runs}) | {st*1000:.1f} ms |")
@@ -144,6 +175,12 @@ def main():
         print(f"| OPTIONS max rate, 0 failures over {args.duration} s | {best['rate']}/s |")
         print(f"| daemon CPU at that rate (% of one core) | {best['cpu_pct']:.0f} % |")
         print(f"| daemon RSS at that rate | {best['rss_kib']/1024:.1f} MiB |")
+        if best["cpu_pct"] > 0:
+            print(f"| daemon CPU per OPTIONS | {best['cpu_pct'] * 10000 / best['rate']:.1f} µs |")
+    if ceiling:
+        print(f"| harness ceiling: sipp against a sipp stand-in, same run | {ceiling['rate']}/s |")
+        if best:
+            print(f"| ratio daemon / ceiling | {best['rate'] / ceiling['rate']:.2f} |")
     else:
         print(f"| OPTIONS max rate | below {args.start_rate}/s |")
 
