@@ -92,7 +92,7 @@ bool applyViaParams(Via& via) {
 
 }  // namespace
 
-const GenericParam* findParam(const std::vector<GenericParam>& params, std::string_view name) {
+const GenericParam* findParam(std::span<const GenericParam> params, std::string_view name) {
   for (const auto& p : params) {
     if (scan::iequals(p.name, name)) return &p;
   }
@@ -226,8 +226,7 @@ namespace {
 
 // auth-scheme LWS auth-param *( COMMA auth-param ) (RFC 3261 25.1 credentials
 // and challenge share this shape).
-bool parseAuth(std::string_view value, std::string_view& scheme,
-               std::vector<GenericParam>& params) {
+bool parseAuth(std::string_view value, std::string_view& scheme, AuthParams& params) {
   const std::string_view v = scan::trim(value);
   const std::size_t end = skipToken(v, 0);
   if (end == 0) return false;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -21,8 +22,14 @@ struct GenericParam {
   bool quoted = false;
 };
 
+// Parameter lists held inline up to the usual count (no allocation for a
+// typical Via, tag list or digest credentials).
+using ViaParams = SmallVector<GenericParam, 4>;
+using HeaderParams = SmallVector<GenericParam, 3>;
+using AuthParams = SmallVector<GenericParam, 12>;
+
 // One generic-param list lookup, case-insensitive.
-const GenericParam* findParam(const std::vector<GenericParam>& params, std::string_view name);
+const GenericParam* findParam(std::span<const GenericParam> params, std::string_view name);
 
 // Via: SIP/2.0/UDP host:port;branch=...;received=...;rport (RFC 3261 20.42, RFC 3581).
 struct Via {
@@ -31,13 +38,13 @@ struct Via {
   std::string_view host;       // IPv6 without brackets
   HostType host_type = HostType::kNone;
   std::optional<std::uint16_t> port;
-  std::string_view branch;                     // empty when absent
+  std::string_view branch;  // empty when absent
   std::optional<std::string_view> received;
-  bool has_rport = false;                      // ";rport" with or without a value
-  std::optional<std::uint16_t> rport;          // the value, when present
+  bool has_rport = false;              // ";rport" with or without a value
+  std::optional<std::uint16_t> rport;  // the value, when present
   std::optional<std::string_view> maddr;
   std::optional<std::uint8_t> ttl;
-  std::vector<GenericParam> params;            // all parameters, in order
+  ViaParams params;  // all parameters, in order
 
   static Result<Via> parse(std::string_view value);
   // True when the branch carries the RFC 3261 magic cookie and more.
@@ -48,12 +55,12 @@ struct Via {
 struct NameAddr {
   std::string_view display_name;  // unquoted when quoted; empty when absent
   bool display_quoted = false;
-  bool angle_brackets = false;    // written as name-addr
+  bool angle_brackets = false;  // written as name-addr
   Uri uri;
-  std::vector<GenericParam> params;  // header parameters (after '>' or addr-spec)
+  HeaderParams params;  // header parameters (after '>' or addr-spec)
 
   std::optional<std::string_view> param(std::string_view name) const;
-  std::string_view tag() const;      // empty when absent
+  std::string_view tag() const;  // empty when absent
 
   // In an addr-spec without '<>', parameters belong to the header, not the
   // URI (RFC 3261 20.10): so "sip:a@b;unknownparam" has a header param.
@@ -68,7 +75,7 @@ struct ContactEntry {
 };
 struct ContactList {
   bool star = false;
-  std::vector<ContactEntry> entries;
+  SmallVector<ContactEntry, 1> entries;
 };
 
 struct CSeq {
@@ -81,7 +88,7 @@ struct CSeq {
 // Authorization / Proxy-Authorization (RFC 3261 22.4, RFC 7616).
 struct Credentials {
   std::string_view scheme;  // "Digest"
-  std::vector<GenericParam> params;
+  AuthParams params;
   std::optional<std::string_view> param(std::string_view name) const;
 
   static Result<Credentials> parse(std::string_view value);
@@ -90,7 +97,7 @@ struct Credentials {
 // WWW-Authenticate / Proxy-Authenticate.
 struct Challenge {
   std::string_view scheme;
-  std::vector<GenericParam> params;
+  AuthParams params;
   std::optional<std::string_view> param(std::string_view name) const;
 
   static Result<Challenge> parse(std::string_view value);

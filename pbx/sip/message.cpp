@@ -11,7 +11,10 @@ namespace duplex::sip {
 
 namespace {
 
-constexpr std::size_t kChunkSize = 1024;
+// First owned block: a Via stamp or a short response's reason and values fit;
+// later blocks double (up to kMaxBlock) or take what one copy needs.
+constexpr std::size_t kFirstBlock = 192;
+constexpr std::size_t kMaxBlock = 4096;
 
 bool matches(const Header& h, HeaderId id, std::string_view name) {
   if (id != HeaderId::kOther) return h.id == id;
@@ -25,51 +28,77 @@ std::string_view storedName(HeaderId id) {
 
 }  // namespace
 
+// One allocation: this header followed by `capacity` bytes of text.
+struct Message::OwnedBlock {
+  OwnedBlock* older;
+  std::size_t size;
+  std::size_t capacity;
+  char* text() { return reinterpret_cast<char*>(this + 1); }
+  const char* text() const { return reinterpret_cast<const char*>(this + 1); }
+};
+
+Message::OwnedText& Message::OwnedText::operator=(OwnedText&& o) noexcept {
+  if (this != &o) {
+    this->~OwnedText();
+    head = std::exchange(o.head, nullptr);
+  }
+  return *this;
+}
+
+Message::OwnedText::~OwnedText() {
+  while (head != nullptr) {
+    OwnedBlock* older = head->older;
+    ::operator delete(static_cast<void*>(head));
+    head = older;
+  }
+}
+
 Message::Message() = default;
 Message::~Message() = default;
 Message::Message(Message&&) noexcept = default;
 Message& Message::operator=(Message&&) noexcept = default;
 
-// Copies `text` into owned storage. Chunks never reallocate (their capacity
-// is reserved up front), so views into them stay valid until the Message dies.
+void Message::reserveOwned(std::size_t bytes) {
+  OwnedBlock* head = owned_.head;
+  if (head != nullptr && head->capacity - head->size >= bytes) return;
+  std::size_t capacity = head == nullptr ? kFirstBlock : std::min(2 * head->capacity, kMaxBlock);
+  capacity = std::max(capacity, bytes);
+  auto* block = static_cast<OwnedBlock*>(::operator new(sizeof(OwnedBlock) + capacity));
+  *block = OwnedBlock{head, 0, capacity};
+  owned_.head = block;
+}
+
+// Copies `text` into owned storage. Blocks never move or grow, so views into
+// them stay valid until the Message dies.
 std::string_view Message::own(std::string_view text) {
   if (text.empty()) return {};
-  std::string* chunk = owned_.empty() ? nullptr : owned_.back().get();
-  if (chunk == nullptr || chunk->capacity() - chunk->size() < text.size()) {
-    auto fresh = std::make_unique<std::string>();
-    fresh->reserve(std::max(kChunkSize, text.size()));
-    chunk = fresh.get();
-    owned_.push_back(std::move(fresh));
+  reserveOwned(text.size());
+  OwnedBlock* block = owned_.head;
+  char* at = block->text() + block->size;
+  std::memcpy(at, text.data(), text.size());
+  block->size += text.size();
+  return std::string_view(at, text.size());
+}
+
+bool Message::ownsText(std::string_view v) const {
+  for (const OwnedBlock* b = owned_.head; b != nullptr; b = b->older) {
+    if (v.data() >= b->text() && v.data() + v.size() <= b->text() + b->size) return true;
   }
-  const std::size_t at = chunk->size();
-  chunk->append(text);
-  return std::string_view(chunk->data() + at, text.size());
+  return false;
 }
 
 Message Message::clone() const {
   Message m;
-  if (buffer_) m.buffer_ = std::make_unique<std::string>(*buffer_);
-  for (const auto& chunk : owned_) {
-    auto copy = std::make_unique<std::string>();
-    copy->reserve(chunk->capacity());
-    copy->append(*chunk);
-    m.owned_.push_back(std::move(copy));
-  }
-  // Rebase a view from our storage onto the copy's; static text stays as is.
+  m.buffer_ = buffer_;
+  if (m.buffer_.capacity() < 16) m.buffer_.reserve(16);  // heap-held, see parse()
+  // Views into the received bytes are rebased onto the copy; owned text is
+  // copied (only what is still in use); static text stays as is.
   auto rebase = [&](std::string_view v) -> std::string_view {
     if (v.empty()) return v;
-    auto inside = [&](const std::string& s) {
-      return v.data() >= s.data() && v.data() + v.size() <= s.data() + s.size();
-    };
-    if (buffer_ && inside(*buffer_)) {
-      return std::string_view(m.buffer_->data() + (v.data() - buffer_->data()), v.size());
+    if (v.data() >= buffer_.data() && v.data() + v.size() <= buffer_.data() + buffer_.size()) {
+      return std::string_view(m.buffer_.data() + (v.data() - buffer_.data()), v.size());
     }
-    for (std::size_t i = 0; i < owned_.size(); ++i) {
-      if (inside(*owned_[i])) {
-        return std::string_view(m.owned_[i]->data() + (v.data() - owned_[i]->data()), v.size());
-      }
-    }
-    return v;
+    return ownsText(v) ? m.own(v) : v;
   };
   m.is_request_ = is_request_;
   m.method_ = method_;
@@ -118,25 +147,52 @@ Message Message::response(int status, std::string_view reason) {
 // also gets "Content-Length: 0" so it frames on streams; setBody() updates it.
 Message Message::responseTo(const Message& req, int status, std::string_view reason,
                             std::string_view to_tag) {
-  Message m = response(status, reason);
+  Message m;
+  m.is_request_ = false;
+  m.status_ = status;
+  m.version_ = "SIP/2.0";
+  // One owned block holds everything copied below.
+  std::size_t need = reason.size() + to_tag.size() + 6;
+  std::size_t lines = 2;
+  for (const auto& h : req.headers_) {
+    switch (h.id) {
+      case HeaderId::kVia:
+      case HeaderId::kFrom:
+      case HeaderId::kTo:
+      case HeaderId::kCallId:
+      case HeaderId::kCSeq:
+        need += h.value.size();
+        ++lines;
+        break;
+      default:
+        break;
+    }
+  }
+  m.reserveOwned(need);
+  m.headers_.reserve(lines);
+  m.reason_ = m.own(reason);
   for (const auto& h : req.headers_) {
     if (h.id == HeaderId::kVia) m.addHeader("Via", h.value);
   }
   if (auto from = req.header(HeaderId::kFrom)) m.addHeader("From", *from);
   if (auto to = req.header(HeaderId::kTo)) {
-    auto parsed = NameAddr::parse(*to);
-    if (!to_tag.empty() && parsed && !parsed->param("tag")) {
-      std::string value;
-      value.reserve(to->size() + 5 + to_tag.size());
-      value.append(*to).append(";tag=").append(to_tag);
-      m.addHeader("To", value);
+    std::optional<Result<NameAddr>> parsed;
+    if (!to_tag.empty()) parsed.emplace(NameAddr::parse(*to));
+    if (parsed && parsed->ok() && !(*parsed)->param("tag")) {
+      m.reserveOwned(to->size() + 5 + to_tag.size());  // contiguous in one block
+      const std::size_t at = m.owned_.head->size;
+      std::string_view value = m.own(*to);
+      m.own(";tag=");
+      m.own(to_tag);
+      value = std::string_view(value.data(), m.owned_.head->size - at);
+      m.headers_.push_back({HeaderId::kTo, canonicalHeaderName(HeaderId::kTo), value});
     } else {
       m.addHeader("To", *to);
     }
   }
   if (auto call_id = req.header(HeaderId::kCallId)) m.addHeader("Call-ID", *call_id);
   if (auto cseq = req.header(HeaderId::kCSeq)) m.addHeader("CSeq", *cseq);
-  m.addHeader("Content-Length", "0");
+  m.headers_.push_back({HeaderId::kContentLength, "Content-Length", "0"});
   return m;
 }
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pbx/sip/error.h"
@@ -59,9 +60,9 @@ struct Endpoint {
 // Where a received message came from (RFC 3261 18.2.1; RFC 3581).
 struct Origin {
   Transport transport = Transport::kUdp;
-  Endpoint local;                  // the address:port it arrived on
-  Endpoint source;                 // the packet's real source
-  std::uint64_t connection_id = 0; // stream transports: the connection; 0 for UDP
+  Endpoint local;                   // the address:port it arrived on
+  Endpoint source;                  // the packet's real source
+  std::uint64_t connection_id = 0;  // stream transports: the connection; 0 for UDP
 };
 
 // Known header names, compact forms folded in (RFC 3261 7.3.3, 20).
@@ -159,12 +160,12 @@ class Message {
   // --- start line ---
   bool isRequest() const { return is_request_; }
   bool isResponse() const { return !is_request_; }
-  Method method() const { return method_; }           // requests
+  Method method() const { return method_; }  // requests
   std::string_view methodToken() const { return method_token_; }
   std::string_view requestUriText() const { return request_uri_text_; }
   const Uri& requestUri() const { return request_uri_; }
   void setRequestUri(std::string_view uri_text);
-  int statusCode() const { return status_; }         // responses
+  int statusCode() const { return status_; }  // responses
   std::string_view reasonPhrase() const { return reason_; }
 
   // --- headers ---
@@ -194,18 +195,18 @@ class Message {
   Result<NameAddr> to() const;
   Result<CSeq> cseq() const;
   std::optional<std::string_view> callId() const { return header(HeaderId::kCallId); }
-  Result<std::optional<std::uint32_t>> maxForwards() const;      // nullopt when absent
-  Result<std::optional<std::uint32_t>> expires() const;          // Expires header
+  Result<std::optional<std::uint32_t>> maxForwards() const;  // nullopt when absent
+  Result<std::optional<std::uint32_t>> expires() const;      // Expires header
   Result<ContactList> contacts() const;
   Result<std::vector<NameAddr>> routes() const;
   Result<std::vector<NameAddr>> recordRoutes() const;
-  Result<std::optional<std::uint32_t>> contentLength() const;    // nullopt when absent
+  Result<std::optional<std::uint32_t>> contentLength() const;  // nullopt when absent
   std::optional<std::string_view> contentType() const { return header(HeaderId::kContentType); }
-  std::vector<Credentials> authorizations() const;               // Authorization lines
+  std::vector<Credentials> authorizations() const;  // Authorization lines
   std::vector<Credentials> proxyAuthorizations() const;
   std::vector<Challenge> wwwAuthenticates() const;
   std::vector<Challenge> proxyAuthenticates() const;
-  std::vector<std::string_view> optionTags(HeaderId id) const;   // Require, Supported...
+  std::vector<std::string_view> optionTags(HeaderId id) const;  // Require, Supported...
   // Date header (RFC 3261 20.17): rfc1123-date whose zone must be "GMT";
   // nullopt when absent, 400 "Bad Date" otherwise (RFC 4475 3.1.2.12).
   Result<std::optional<std::string_view>> date() const;
@@ -228,9 +229,22 @@ class Message {
  private:
   friend class MessageParser;
   std::string_view own(std::string_view text);  // copies into owned storage
+  void reserveOwned(std::size_t bytes);         // room for `bytes` more, one block
+  bool ownsText(std::string_view v) const;      // v lies in an owned block
 
-  std::unique_ptr<std::string> buffer_;  // received bytes; views point here
-  std::vector<std::unique_ptr<std::string>> owned_;
+  // Text the Message owns beyond the received bytes: a chain of blocks sized
+  // to need (small first, then doubling), never moved, so views stay valid.
+  struct OwnedBlock;
+  struct OwnedText {
+    OwnedBlock* head = nullptr;  // newest block; each links to the older one
+    OwnedText() = default;
+    OwnedText(OwnedText&& o) noexcept : head(std::exchange(o.head, nullptr)) {}
+    OwnedText& operator=(OwnedText&& o) noexcept;
+    ~OwnedText();
+  };
+
+  std::string buffer_;  // received bytes (always heap-held); views point here
+  OwnedText owned_;
   bool is_request_ = true;
   Method method_ = Method::kUnknown;
   std::string_view method_token_;

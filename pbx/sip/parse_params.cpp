@@ -42,12 +42,11 @@ bool authValueChar(char c) {
 
 }  // namespace
 
-bool parseParams(std::string_view text, ParamStyle style, std::vector<GenericParam>& out) {
+template <class Params>
+bool parseParams(std::string_view text, ParamStyle style, Params& out) {
   const char sep = style == ParamStyle::kGeneric ? ';' : ',';
   std::size_t i = skipWs(text, 0);
   if (i == text.size()) return true;
-  // One allocation for the usual lists (Via, tags, digest credentials).
-  out.reserve(out.size() + (style == ParamStyle::kGeneric ? 4 : 12));
   bool first = true;
   while (i < text.size()) {
     if (!first || style == ParamStyle::kGeneric) {
@@ -86,5 +85,9 @@ bool parseParams(std::string_view text, ParamStyle style, std::vector<GenericPar
   }
   return true;
 }
+
+template bool parseParams(std::string_view, ParamStyle, ViaParams&);
+template bool parseParams(std::string_view, ParamStyle, HeaderParams&);
+template bool parseParams(std::string_view, ParamStyle, AuthParams&);
 
 }  // namespace duplex::sip::detail

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <string_view>
-#include <vector>
 
 #include "pbx/sip/headers.h"
 
@@ -22,6 +21,8 @@ enum class ParamStyle {
 // Parses a parameter list. For kGeneric `text` is empty or starts (after LWS)
 // with ';'; for kAuth the first parameter has no leading separator.
 // Appends to `out`; false on a syntax error (empty parameter, missing value...).
-bool parseParams(std::string_view text, ParamStyle style, std::vector<GenericParam>& out);
+// Instantiated for ViaParams, HeaderParams and AuthParams.
+template <class Params>
+bool parseParams(std::string_view text, ParamStyle style, Params& out);
 
 }  // namespace duplex::sip::detail

@@ -128,8 +128,11 @@ std::optional<SipError> MessageParser::startLine(Message& m, std::string_view li
 
 Result<Message> MessageParser::parse(std::string bytes) {
   Message m;
-  m.buffer_ = std::make_unique<std::string>(std::move(bytes));
-  const std::string_view data = *m.buffer_;
+  m.buffer_ = std::move(bytes);
+  // Views point into buffer_, so its bytes must not live inside the string
+  // object (small-string storage would move with the Message).
+  if (m.buffer_.capacity() < 16) m.buffer_.reserve(16);
+  const std::string_view data = m.buffer_;
   const char* const base = data.data();
   const std::size_t size = data.size();
 

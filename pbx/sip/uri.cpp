@@ -185,8 +185,8 @@ bool allAllowed(std::string_view s, UriSet set) {
 }
 
 // Splits "name[=value]" items separated by `sep` into `out`.
-bool splitParams(std::string_view text, char sep, UriSet extra, std::vector<UriParam>& out) {
-  out.reserve(4);
+template <class Params>
+bool splitParams(std::string_view text, char sep, UriSet extra, Params& out) {
   while (true) {
     const std::size_t end = text.find(sep);
     const std::string_view item = text.substr(0, end);

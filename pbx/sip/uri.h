@@ -11,9 +11,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "pbx/sip/error.h"
+#include "pbx/sip/small_vector.h"
 
 namespace duplex::sip {
 
@@ -25,6 +25,10 @@ struct UriParam {
   std::string_view value;  // empty for a flag parameter such as ";lr"
   bool has_value = false;
 };
+
+// Most URIs carry a few parameters (";lr", ";transport=tcp") and no headers.
+using UriParams = SmallVector<UriParam, 2>;
+using UriHeaders = SmallVector<UriParam, 1>;
 
 class Uri {
  public:
@@ -43,8 +47,8 @@ class Uri {
   std::string_view host() const { return host_; }  // IPv6 without brackets
   HostType hostType() const { return host_type_; }
   std::optional<std::uint16_t> port() const { return port_; }
-  const std::vector<UriParam>& params() const { return params_; }
-  const std::vector<UriParam>& headers() const { return headers_; }  // after '?'
+  const UriParams& params() const { return params_; }
+  const UriHeaders& headers() const { return headers_; }               // after '?'
   std::optional<std::string_view> param(std::string_view name) const;  // case-insensitive
   bool hasParam(std::string_view name) const;
   std::string_view opaque() const { return opaque_; }  // non-SIP schemes: after ':'
@@ -61,8 +65,8 @@ class Uri {
   std::string_view host_;
   HostType host_type_ = HostType::kNone;
   std::optional<std::uint16_t> port_;
-  std::vector<UriParam> params_;
-  std::vector<UriParam> headers_;
+  UriParams params_;
+  UriHeaders headers_;
   std::string_view opaque_;
 };
 
