@@ -1,4 +1,5 @@
 #include "db/database.h"
+#include "db/log.h"
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -77,8 +78,8 @@ void Database::configure(const DatabaseOptions& options) {
   // loses at most uncommitted work. ":memory:" databases answer "memory".
   const auto mode = queryText("PRAGMA journal_mode=WAL");
   if (mode != "wal" && mode != "memory") {
-    spdlog::warn("database {}: journal_mode is {} (WAL unsupported on this file system?)", path_,
-                 mode.value_or("unknown"));
+    log().warn("database {}: journal_mode is {} (WAL unsupported on this file system?)", path_,
+               mode.value_or("unknown"));
   }
   // NORMAL is durable across process crashes in WAL mode; only a power loss
   // can drop the last transactions, and bindings are refreshed by re-REGISTER.
@@ -296,7 +297,7 @@ Transaction::~Transaction() {
   const std::string sql =
       savepoint_.empty() ? "ROLLBACK" : "ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_;
   if (sqlite3_exec(db_.handle(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-    spdlog::error("{}", db_.describeError("rollback"));
+    log().error("{}", db_.describeError("rollback"));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "db/database.h"
+#include "db/log.h"
 #include "db/migrations.h"
 
 namespace duplex::db {
@@ -35,7 +36,7 @@ class ForeignKeysOff {
   ~ForeignKeysOff() {
     if (sqlite3_exec(db_.handle(), "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr) !=
         SQLITE_OK) {
-      spdlog::error("{}", db_.describeError("re-enable foreign keys"));
+      log().error("{}", db_.describeError("re-enable foreign keys"));
     }
   }
   ForeignKeysOff(const ForeignKeysOff&) = delete;
@@ -106,7 +107,7 @@ int applyMigrations(Database& db, std::span<const Migration> migrations) {
     }
     tx.commit();
     current = m.version;
-    spdlog::info("database {}: applied migration {} ({})", db.path(), m.version, m.description);
+    log().info("database {}: applied migration {} ({})", db.path(), m.version, m.description);
   }
   return current;
 }
