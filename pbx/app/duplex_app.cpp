@@ -22,7 +22,8 @@ namespace {
 sigset_t daemonSignals() {
   sigset_t set;
   sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGQUIT, SIGUSR2}) sigaddset(&set, sig);
+  // SIGHUP too: the terminal of a foreground PBX closing stops it cleanly.
+  for (int sig : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR2}) sigaddset(&set, sig);
   return set;
 }
 
@@ -34,6 +35,8 @@ std::string_view signalName(int sig) {
       return "SIGTERM";
     case SIGQUIT:
       return "SIGQUIT";
+    case SIGHUP:
+      return "SIGHUP";
     default:
       return "signal";
   }

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 
@@ -54,32 +55,45 @@ class Daemon:
     def start(self):
         self.proc = subprocess.Popen([self.binary] + self.args, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
+        # A reader thread collects every log line, so tests never block on the pipe.
+        self._lines = threading.Condition()
+        self._reader = threading.Thread(target=self._read_output, daemon=True)
+        self._reader.start()
         deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
-            if ready:
-                line = self.proc.stdout.readline()
-                if not line:
+        with self._lines:
+            while time.monotonic() < deadline:
+                for line in self.output:
+                    m = LISTEN_RE.search(line)
+                    if m:
+                        self.sip_port, self.admin_port = int(m.group(1)), int(m.group(2))
+                        return self
+                if self.proc.poll() is not None and not self._reader.is_alive():
                     break
-                self.output.append(line)
-                m = LISTEN_RE.search(line)
-                if m:
-                    self.sip_port, self.admin_port = int(m.group(1)), int(m.group(2))
-                    return self
+                self._lines.wait(0.1)
         self.stop(expect_clean=False)
         raise RuntimeError("duplex did not start:\n" + "".join(self.output))
 
+    def _read_output(self):
+        for line in self.proc.stdout:
+            with self._lines:
+                self.output.append(line)
+                self._lines.notify_all()
+
     def drain(self):
-        """Collects log lines written so far without blocking."""
-        while self.proc and self.proc.stdout:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0)
-            if not ready:
-                break
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.output.append(line)
+        """The log written so far."""
         return "".join(self.output)
+
+    def wait_for_log(self, text, timeout=5.0):
+        """True once `text` appears in the log (a clock, not a sleep: returns
+        as soon as the line arrives)."""
+        deadline = time.monotonic() + timeout
+        with self._lines:
+            while text not in "".join(self.output):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lines.wait(left)
+        return True
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -98,8 +112,9 @@ class Daemon:
                 code = self.proc.wait()
                 if expect_clean:
                     raise RuntimeError("duplex did not stop within %.0f s" % timeout)
+        if getattr(self, "_reader", None) is not None:
+            self._reader.join(timeout=5)
         if self.proc.stdout:
-            self.output.append(self.proc.stdout.read() or "")
             self.proc.stdout.close()
         self.proc = None
         return code

@@ -62,14 +62,31 @@ class DaemonLifecycle(unittest.TestCase):
         finally:
             d.cleanup()
 
-    def test_sigint_stops_cleanly(self):
-        d = duplexd.Daemon(duplexd.duplex_binary())
-        try:
-            d.start()
-            d.proc.send_signal(signal.SIGINT)
-            self.assertEqual(d.proc.wait(timeout=10), 0)
-        finally:
-            d.cleanup()
+    def test_sigint_and_sighup_stop_cleanly(self):
+        for sig in (signal.SIGINT, signal.SIGHUP):
+            d = duplexd.Daemon(duplexd.duplex_binary())
+            try:
+                d.start()
+                d.proc.send_signal(sig)
+                self.assertEqual(d.proc.wait(timeout=10), 0, sig)
+                self.assertTrue(d.wait_for_log("stopped"))
+            finally:
+                d.cleanup()
+
+    def test_sip_trace_toggles_at_run_time(self):
+        with duplexd.Daemon(duplexd.duplex_binary()) as d:
+            peer = duplexd.UdpPeer(d.sip_port)
+            call_id, probe = duplexd.options_probe("127.0.0.1", d.sip_port)
+            peer.send(probe)
+            self.assertIsNotNone(peer.recv())
+            d.proc.send_signal(signal.SIGUSR2)
+            self.assertTrue(d.wait_for_log("SIP message tracing on"))
+            self.assertNotIn(call_id, d.drain(), "traced before tracing was on")
+            call_id, probe = duplexd.options_probe("127.0.0.1", d.sip_port)
+            peer.send(probe)
+            self.assertIsNotNone(peer.recv())
+            peer.close()
+            self.assertTrue(d.wait_for_log(call_id), "the traced OPTIONS is not in the log")
 
     def test_port_in_use_is_named(self):
         blocker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
