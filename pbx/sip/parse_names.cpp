@@ -90,45 +90,79 @@ constexpr std::size_t nameHash(std::string_view n) {
   return (n.size() * 14 + first * 11 + second * 3 + last) % kSlots;  // 53 probes for 52 names
 }
 
-// A name as three 8-octet words, lower-cased, with the mask of its letter
-// positions: an input word matches when (word | mask) == lowered, which is an
-// exact case-insensitive comparison (only letters are folded).
+// A name as three 64-bit words built from possibly overlapping loads that
+// never read outside it (8-octet words at 0, 8 and n-8; two 4-octet halves
+// for 4-7 octets; three single octets below 4), lower-cased, with the mask
+// of its letter positions: an input matches when (word | mask) == lowered in
+// all three words and the lengths agree. Only letters are folded, so this is
+// an exact case-insensitive comparison.
+using Words = std::array<std::uint64_t, 3>;
+
+template <class Octet>
+constexpr std::uint64_t gather(Octet at, std::size_t from, std::size_t count) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < count; ++i) v |= at(from + i) << (8 * i);
+  return v;
+}
+
+template <class Load8, class Load4, class Octet>
+constexpr Words foldWords(std::size_t n, Load8 load8, Load4 load4, Octet at) {
+  if (n >= 16) return {load8(0), load8(8), load8(n - 8)};
+  if (n >= 8) return {load8(0), load8(n - 8), 0};
+  if (n >= 4) return {load4(0) | (load4(n - 4) << 32), 0, 0};
+  return {at(0) | (at(n / 2) << 8) | (at(n - 1) << 16), 0, 0};
+}
+
+constexpr Words constWords(std::string_view s) {
+  auto at = [s](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(s[i])}; };
+  return foldWords(
+      s.size(), [&](std::size_t i) { return gather(at, i, 8); },
+      [&](std::size_t i) { return gather(at, i, 4); }, at);
+}
+
+inline Words inputWords(std::string_view s) {
+  if constexpr (std::endian::native != std::endian::little) return constWords(s);
+  const char* p = s.data();
+  return foldWords(
+      s.size(),
+      [p](std::size_t i) {
+        std::uint64_t v;
+        std::memcpy(&v, p + i, 8);
+        return v;
+      },
+      [p](std::size_t i) {
+        std::uint32_t v;
+        std::memcpy(&v, p + i, 4);
+        return std::uint64_t{v};
+      },
+      [p](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(p[i])}; });
+}
+
 struct NameKey {
-  std::array<std::uint64_t, 3> lowered{};
-  std::array<std::uint64_t, 3> mask{};
+  Words lowered{};
+  Words mask{};
   std::uint8_t size = 0;
 };
 
 constexpr NameKey makeKey(std::string_view name) {
+  std::array<char, 24> lowered{};
+  std::array<char, 24> mask{};
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    lowered[i] = scan::lower(name[i]);
+    mask[i] = scan::isAlpha(name[i]) ? char{0x20} : char{0};
+  }
   NameKey k;
   k.size = static_cast<std::uint8_t>(name.size());
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const auto shift = 8 * (i % 8);
-    k.lowered[i / 8] |= std::uint64_t{static_cast<unsigned char>(scan::lower(name[i]))} << shift;
-    if (scan::isAlpha(name[i])) k.mask[i / 8] |= std::uint64_t{0x20} << shift;
-  }
+  k.lowered = constWords(std::string_view(lowered.data(), name.size()));
+  k.mask = constWords(std::string_view(mask.data(), name.size()));
   return k;
-}
-
-// Loads up to 8 octets in the byte order makeKey uses (LSB first).
-inline std::uint64_t loadWord(const char* p, std::size_t n) {
-  std::uint64_t v = 0;
-  if (n == 8 && std::endian::native == std::endian::little) {
-    std::memcpy(&v, p, 8);
-    return v;
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    v |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
-  return v;
 }
 
 inline bool keyMatches(const NameKey& k, std::string_view name) {
   if (k.size != name.size()) return false;
-  for (std::size_t w = 0; w * 8 < name.size(); ++w) {
-    const std::size_t n = std::min<std::size_t>(8, name.size() - w * 8);
-    if ((loadWord(name.data() + w * 8, n) | k.mask[w]) != k.lowered[w]) return false;
-  }
-  return true;
+  const Words w = inputWords(name);
+  return ((w[0] | k.mask[0]) ^ k.lowered[0]) == 0 && ((w[1] | k.mask[1]) ^ k.lowered[1]) == 0 &&
+         ((w[2] | k.mask[2]) ^ k.lowered[2]) == 0;
 }
 
 struct NameTable {
@@ -201,10 +235,46 @@ bool isListHeader(HeaderId id) {
 
 // Methods are case-sensitive tokens (RFC 3261 7.1): "invite" is unknown.
 Method methodFromName(std::string_view token) {
-  for (std::size_t i = 1; i < kMethodNames.size(); ++i) {
-    if (kMethodNames[i] == token) return static_cast<Method>(i);
+  if (token.size() < 3 || token.size() > 9) return Method::kUnknown;
+  Method m = Method::kUnknown;
+  switch (token[0]) {  // one candidate per first letter (two for 'P', 'R' and 'I')
+    case 'A':
+      m = Method::kAck;
+      break;
+    case 'B':
+      m = Method::kBye;
+      break;
+    case 'C':
+      m = Method::kCancel;
+      break;
+    case 'I':
+      m = token.size() == 6 ? Method::kInvite : Method::kInfo;
+      break;
+    case 'M':
+      m = Method::kMessage;
+      break;
+    case 'N':
+      m = Method::kNotify;
+      break;
+    case 'O':
+      m = Method::kOptions;
+      break;
+    case 'P':
+      m = token.size() == 5 ? Method::kPrack : Method::kPublish;
+      break;
+    case 'R':
+      m = token.size() == 8 ? Method::kRegister : Method::kRefer;
+      break;
+    case 'S':
+      m = Method::kSubscribe;
+      break;
+    case 'U':
+      m = Method::kUpdate;
+      break;
+    default:
+      return Method::kUnknown;
   }
-  return Method::kUnknown;
+  return kMethodNames[static_cast<std::size_t>(m)] == token ? m : Method::kUnknown;
 }
 
 std::string_view methodName(Method m) {

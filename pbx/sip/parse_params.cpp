@@ -6,20 +6,16 @@
 namespace duplex::sip::detail {
 
 std::size_t skipQuoted(std::string_view s, std::size_t start) {
-  // Fast path: the closing quote with no backslash before it.
-  const std::size_t close = s.find('"', start + 1);
-  if (close != std::string_view::npos &&
-      s.substr(start + 1, close - start - 1).find('\\') == std::string_view::npos) {
-    return close + 1;
+  const char* const base = s.data();
+  const char* const end = base + s.size();
+  const char* p = base + start + 1;
+  while (true) {
+    p = scan::findEither(p, end, '"', '\\');
+    if (p == end) return std::string_view::npos;
+    if (*p == '"') return static_cast<std::size_t>(p - base) + 1;
+    if (end - p <= 2) return std::string_view::npos;  // nothing after the quoted-pair
+    p += 2;  // quoted-pair: the next octet is literal (NUL included)
   }
-  for (std::size_t i = start + 1; i < s.size(); ++i) {
-    if (s[i] == '\\') {
-      ++i;  // quoted-pair: the next octet is literal (NUL included)
-    } else if (s[i] == '"') {
-      return i + 1;
-    }
-  }
-  return std::string_view::npos;
 }
 
 namespace {

@@ -140,10 +140,11 @@ Result<Message> MessageParser::parse(std::string bytes) {
   std::size_t pos = 0;
   while (pos < size && (data[pos] == '\r' || data[pos] == '\n')) ++pos;
 
+  const char* const stop = base + size;
   auto findLf = [&](std::size_t from) -> std::size_t {
     if (from >= size) return std::string_view::npos;
-    const void* p = std::memchr(base + from, '\n', size - from);
-    return p == nullptr ? std::string_view::npos : static_cast<const char*>(p) - base;
+    const char* p = scan::findByte(base + from, stop, '\n');
+    return p == stop ? std::string_view::npos : static_cast<std::size_t>(p - base);
   };
 
   // Lines end in CRLF; a bare LF is tolerated (robustness), a bare CR is not
@@ -174,13 +175,19 @@ Result<Message> MessageParser::parse(std::string bytes) {
       break;
     }
     if (c == ' ' || c == '\t') return kBadFolding;  // continuation with nothing to continue
-    // field-name HCOLON field-value, HCOLON = *( SP / HTAB ) ":" SWS (RFC 3261 7.3.1)
-    std::size_t i = pos;
-    while (i < size && scan::isToken(data[i])) ++i;
-    const std::string_view name = data.substr(pos, i - pos);
-    while (i < size && (data[i] == ' ' || data[i] == '\t')) ++i;
-    if (name.empty() || i >= size || data[i] != ':') return kBadHeaderLine;
-    const std::size_t value_start = i + 1;
+    // field-name HCOLON field-value, HCOLON = *( SP / HTAB ) ":" SWS (RFC 3261 7.3.1).
+    // The name is what precedes the first ':' less trailing SP/HTAB; a known
+    // name matched exactly is a token, any other is checked octet by octet.
+    const char* colon = scan::findByte(base + pos, stop, ':');
+    if (colon == stop) return kBadHeaderLine;
+    std::size_t name_end = static_cast<std::size_t>(colon - base);
+    while (name_end > pos && (data[name_end - 1] == ' ' || data[name_end - 1] == '\t')) {
+      --name_end;
+    }
+    const std::string_view name = data.substr(pos, name_end - pos);
+    const HeaderId id = headerIdFromName(name);
+    if (id == HeaderId::kOther && !scan::isTokenText(name)) return kBadHeaderLine;
+    const std::size_t value_start = static_cast<std::size_t>(colon - base) + 1;
     // The field ends at the first line end not followed by SP/HTAB (folding).
     std::size_t end = findLf(value_start);
     while (end != std::string_view::npos && end + 1 < size &&
@@ -191,7 +198,6 @@ Result<Message> MessageParser::parse(std::string bytes) {
     const std::string_view value = scan::trim(data.substr(value_start, end - value_start));
     pos = end + 1;
 
-    const HeaderId id = headerIdFromName(name);
     m.headers_.push_back({id, name, value});
     switch (id) {
       case HeaderId::kVia:

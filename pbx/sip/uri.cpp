@@ -66,42 +66,59 @@ bool isIpv6(std::string_view s) {
   return compressed ? groups <= 7 : groups == 8;
 }
 
+namespace {
+
+enum HostClass : std::uint8_t {
+  kHAlpha = 1,
+  kHDigit = 2,
+  kHDot = 4,
+  kHDash = 8,
+  kHColon = 16,
+  kHOther = 32
+};
+
+constexpr std::array<std::uint8_t, 256> makeHostClasses() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    t[static_cast<std::size_t>(c)] = scan::isAlpha(ch)   ? kHAlpha
+                                     : scan::isDigit(ch) ? kHDigit
+                                     : ch == '.'         ? kHDot
+                                     : ch == '-'         ? kHDash
+                                     : ch == ':'         ? kHColon
+                                                         : kHOther;
+  }
+  return t;
+}
+
+constexpr std::array<std::uint8_t, 256> kHostClasses = makeHostClasses();
+
+}  // namespace
+
 HostType classifyHost(std::string_view host) {
   if (host.empty()) return HostType::kNone;
-  // One pass: hostname = *( domainlabel "." ) toplabel [ "." ] with no empty
-  // label and no label starting or ending with '-'; text of digits and dots
-  // only must be an IPv4address (four labels of 1-3 digits, each <= 255);
-  // a ':' means an IPv6 reference.
-  bool has_alpha = false;
-  bool ipv4_ok = true;
-  int dots = 0;
-  unsigned octet = 0;
-  std::size_t label_start = 0;
-  for (std::size_t i = 0; i < host.size(); ++i) {
-    const char c = host[i];
-    if (scan::isAlpha(c)) {
-      has_alpha = true;
-    } else if (scan::isDigit(c)) {
-      octet = octet * 10 + static_cast<unsigned>(c - '0');
-      ipv4_ok = ipv4_ok && octet <= 255 && i - label_start < 3;
-    } else if (c == '.') {
-      if (i == label_start || host[i - 1] == '-') return HostType::kNone;
-      label_start = i + 1;
-      octet = 0;
-      ++dots;
-    } else if (c == '-') {
-      if (i == label_start) return HostType::kNone;
-      has_alpha = true;  // not an IPv4 address
-    } else if (c == ':') {
-      return isIpv6(host) ? HostType::kIpv6 : HostType::kNone;
-    } else {
-      return HostType::kNone;
+  // One pass over the octet classes: hostname = *( domainlabel "." )
+  // toplabel [ "." ] with no empty label and no label starting or ending with
+  // '-'; text of digits and dots only must be an IPv4address; a ':' means an
+  // IPv6 reference (then '.' and '-' only occur where isIpv6 judges them).
+  std::uint8_t seen = 0;
+  std::uint8_t prev = kHDot;  // the start behaves like a label start
+  for (char c : host) {
+    const std::uint8_t cls = kHostClasses[static_cast<unsigned char>(c)];
+    seen |= cls;
+    if ((cls & (kHDot | kHDash)) != 0) {
+      // '.' after '.'/'-' (empty label, label ending in '-'); '-' after '.'
+      // (label starting with '-').
+      if ((prev & kHDot) != 0 || (cls == kHDot && prev == kHDash)) {
+        if ((seen & kHColon) == 0) return HostType::kNone;
+      }
     }
+    prev = cls;
   }
-  if (!has_alpha) {
-    return ipv4_ok && dots == 3 && label_start < host.size() ? HostType::kIpv4 : HostType::kNone;
-  }
-  if (host.back() == '-') return HostType::kNone;
+  if ((seen & kHColon) != 0) return isIpv6(host) ? HostType::kIpv6 : HostType::kNone;
+  if ((seen & kHOther) != 0) return HostType::kNone;
+  if ((seen & (kHAlpha | kHDash)) == 0) return isIpv4(host) ? HostType::kIpv4 : HostType::kNone;
+  if (prev == kHDash) return HostType::kNone;
   return HostType::kName;
 }
 
