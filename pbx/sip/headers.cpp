@@ -66,6 +66,9 @@ bool parseReceived(std::string_view v, Via& via) {
 
 bool applyViaParams(Via& via) {
   for (const auto& p : via.params) {
+    // Names of other lengths are extensions: one size test skips them.
+    const std::size_t n = p.name.size();
+    if (n != 6 && n != 8 && n != 5 && n != 3) continue;
     if (scan::iequals(p.name, "branch")) {
       if (!p.has_value || p.quoted || !scan::isTokenText(p.value)) return false;
       via.branch = p.value;

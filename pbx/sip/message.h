@@ -254,6 +254,10 @@ class Message {
   int status_ = 0;
   std::string_view reason_;
   std::vector<Header> headers_;
+  // CSeq as parse() checked it (the transaction layer and the request checks
+  // read it for every message); dropped when a CSeq line is edited.
+  CSeq cseq_;
+  bool cseq_cached_ = false;
   std::string_view body_;
   std::optional<Origin> origin_;
 };

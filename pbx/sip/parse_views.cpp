@@ -136,11 +136,15 @@ Result<NameAddr> Message::to() const {
 // RFC 3261 8.2.2 / 20.16: a request's CSeq method equals its method
 // (RFC 4475 3.1.2.17/18). Checked here, not in parse(), see parser.cpp.
 Result<CSeq> Message::cseq() const {
-  const auto v = header(HeaderId::kCSeq);
-  if (!v) return SipError{400, "Missing CSeq"};
-  auto c = CSeq::parse(*v);
-  if (!c) return SipError{400, "Bad CSeq"};
-  if (is_request_ && c->method != method_token_) return SipError{400, "CSeq method does not match"};
+  CSeq c = cseq_;
+  if (!cseq_cached_) {
+    const auto v = header(HeaderId::kCSeq);
+    if (!v) return SipError{400, "Missing CSeq"};
+    auto parsed = CSeq::parse(*v);
+    if (!parsed) return SipError{400, "Bad CSeq"};
+    c = *parsed;
+  }
+  if (is_request_ && c.method != method_token_) return SipError{400, "CSeq method does not match"};
   return c;
 }
 

@@ -89,9 +89,8 @@ std::optional<SipError> MessageParser::requestLine(Message& m, std::string_view 
   if (!version) return version.error();
   m.version_ = *version;
   m.request_uri_text_ = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  for (char c : m.request_uri_text_) {
-    if (c == ' ' || c == '\t') return kBadRequestUri;  // RFC 4475 3.1.2.8
-  }
+  // SP or HTAB inside the URI (RFC 4475 3.1.2.8) is rejected by Uri::parse:
+  // no URI part's character set admits them.
   auto uri = Uri::parse(m.request_uri_text_);
   if (!uri) return kBadRequestUri;
   // RFC 3261 19.1.1 (table): headers are not allowed in a Request-URI
@@ -254,7 +253,10 @@ Result<Message> MessageParser::parse(std::string bytes) {
   for (char ch : call_id_value) {
     if (scan::isWs(ch)) return kBadCallId;  // callid = word [ "@" word ]
   }
-  if (!CSeq::parse(cseq_value)) return kBadCSeq;
+  auto cseq = CSeq::parse(cseq_value);
+  if (!cseq) return kBadCSeq;
+  m.cseq_ = *cseq;
+  m.cseq_cached_ = true;
 
   // Body (RFC 3261 18.3): datagrams take Content-Length octets and ignore the
   // rest (RFC 4475 3.1.1.8); without Content-Length the rest of the datagram
