@@ -1,6 +1,9 @@
 // Parameter lists of SIP header values (RFC 3261 25.1, 7.3.1 LWS rules).
 #include "pbx/sip/parse_params.h"
 
+#include <array>
+#include <cstdint>
+
 #include "pbx/sip/scanner.h"
 
 namespace duplex::sip::detail {
@@ -20,20 +23,34 @@ std::size_t skipQuoted(std::string_view s, std::size_t start) {
 
 namespace {
 
-std::size_t skipWs(std::string_view s, std::size_t i) {
-  while (i < s.size() && scan::isWs(s[i])) ++i;
-  return i;
+// Octet classes of a parameter list, one table lookup per octet.
+enum ParamClass : std::uint8_t {
+  kPWs = 1,         // SP / HTAB / CR / LF
+  kPToken = 2,      // token
+  kPGenValue = 4,   // gen-value = token / host: token plus "[" ":" "]" for IPv6
+  kPAuthValue = 8,  // auth-param values: real clients also send unquoted URIs
+                    // and such, so anything up to LWS, ',' or '"'
+};
+
+constexpr std::array<std::uint8_t, 256> makeParamClasses() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    std::uint8_t v = 0;
+    if (scan::isWs(ch)) v |= kPWs;
+    if (scan::isToken(ch)) v |= kPToken;
+    if (scan::isToken(ch) || ch == ':' || ch == '[' || ch == ']') v |= kPGenValue;
+    if (!scan::isWs(ch) && ch != ',' && ch != '"') v |= kPAuthValue;
+    t[static_cast<std::size_t>(c)] = v;
+  }
+  return t;
 }
 
-// gen-value = token / host / quoted-string; host adds "[" ":" "]" for IPv6.
-bool genericValueChar(char c) {
-  return scan::isToken(c) || c == ':' || c == '[' || c == ']';
-}
+constexpr std::array<std::uint8_t, 256> kParamClasses = makeParamClasses();
 
-// auth-param values: token / quoted-string, but real clients also send
-// unquoted URIs and such; accept anything up to LWS or ','.
-bool authValueChar(char c) {
-  return !scan::isWs(c) && c != ',' && c != '"';
+inline const char* skipClass(const char* p, const char* end, std::uint8_t cls) {
+  while (p != end && (kParamClasses[static_cast<unsigned char>(*p)] & cls) != 0) ++p;
+  return p;
 }
 
 }  // namespace
@@ -41,43 +58,42 @@ bool authValueChar(char c) {
 template <class Params>
 bool parseParams(std::string_view text, ParamStyle style, Params& out) {
   const char sep = style == ParamStyle::kGeneric ? ';' : ',';
-  std::size_t i = skipWs(text, 0);
-  if (i == text.size()) return true;
+  const std::uint8_t value_class = style == ParamStyle::kGeneric ? kPGenValue : kPAuthValue;
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  const char* p = skipClass(begin, end, kPWs);
   bool first = true;
-  while (i < text.size()) {
+  while (p != end) {
     if (!first || style == ParamStyle::kGeneric) {
-      if (text[i] != sep) return false;
-      i = skipWs(text, i + 1);
+      if (*p != sep) return false;
+      p = skipClass(p + 1, end, kPWs);
     }
     first = false;
-    GenericParam p;
-    const std::size_t name_start = i;
-    while (i < text.size() && scan::isToken(text[i])) ++i;
-    p.name = text.substr(name_start, i - name_start);
-    if (p.name.empty()) return false;  // ";;" or ",," (RFC 4475 3.1.2.1)
-    i = skipWs(text, i);
-    if (i < text.size() && text[i] == '=') {
-      p.has_value = true;
-      i = skipWs(text, i + 1);
-      if (i < text.size() && text[i] == '"') {
-        const std::size_t end = skipQuoted(text, i);
-        if (end == std::string_view::npos) return false;
-        p.value = text.substr(i + 1, end - i - 2);
-        p.quoted = true;
-        i = end;
+    GenericParam param;
+    const char* const name = p;
+    p = skipClass(p, end, kPToken);
+    if (p == name) return false;  // ";;" or ",," (RFC 4475 3.1.2.1)
+    param.name = std::string_view(name, static_cast<std::size_t>(p - name));
+    p = skipClass(p, end, kPWs);
+    if (p != end && *p == '=') {
+      param.has_value = true;
+      p = skipClass(p + 1, end, kPWs);
+      if (p != end && *p == '"') {
+        const std::size_t at = static_cast<std::size_t>(p - begin);
+        const std::size_t close = skipQuoted(text, at);
+        if (close == std::string_view::npos) return false;
+        param.value = text.substr(at + 1, close - at - 2);
+        param.quoted = true;
+        p = begin + close;
       } else {
-        const std::size_t value_start = i;
-        if (style == ParamStyle::kGeneric) {
-          while (i < text.size() && genericValueChar(text[i])) ++i;
-        } else {
-          while (i < text.size() && authValueChar(text[i])) ++i;
-        }
-        p.value = text.substr(value_start, i - value_start);
-        if (p.value.empty()) return false;
+        const char* const value = p;
+        p = skipClass(p, end, value_class);
+        if (p == value) return false;
+        param.value = std::string_view(value, static_cast<std::size_t>(p - value));
       }
-      i = skipWs(text, i);
+      p = skipClass(p, end, kPWs);
     }
-    out.push_back(p);
+    out.push_back(param);
   }
   return true;
 }
