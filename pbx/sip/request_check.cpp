@@ -2,6 +2,8 @@
 // sources.
 #include "pbx/sip/request_check.h"
 
+#include "pbx/sip/scanner.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -9,12 +11,7 @@
 namespace duplex::sip {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using scan::iequals;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <string>
 
+#include "pbx/sip/scanner.h"
 #include "pbx/sip/transaction_internal.h"
 
 namespace duplex::sip {
@@ -11,16 +12,7 @@ namespace {
 
 constexpr std::uint16_t kDefaultSipPort = 5060;  // RFC 3261 18.2.2 for unreliable transports
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+using scan::iequals;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() &&

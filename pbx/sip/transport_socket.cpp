@@ -78,18 +78,6 @@ Endpoint peerEndpointOf(int fd) {
   return toEndpoint(address.get());
 }
 
-std::string_view protocolText(Transport transport) {
-  switch (transport) {
-    case Transport::kUdp:
-      return "UDP";
-    case Transport::kTcp:
-      return "TCP";
-    case Transport::kTls:
-      return "TLS";
-  }
-  return "?";
-}
-
 std::string endpointText(const Endpoint& endpoint) {
   const bool v6 = endpoint.ip.find(':') != std::string::npos;
   std::string text = v6 ? "[" + endpoint.ip + "]" : endpoint.ip;
@@ -97,7 +85,7 @@ std::string endpointText(const Endpoint& endpoint) {
 }
 
 void throwListenError(Transport protocol, const Endpoint& bind, int error) {
-  throw TransportError("cannot listen on " + std::string(protocolText(protocol)) + " " +
+  throw TransportError("cannot listen on " + std::string(transportName(protocol)) + " " +
                        endpointText(bind) + ": " + std::strerror(error));
 }
 

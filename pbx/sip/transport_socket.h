@@ -56,8 +56,6 @@ Endpoint toEndpoint(const sockaddr* address);
 Endpoint localEndpointOf(int fd);  // getsockname
 Endpoint peerEndpointOf(int fd);   // getpeername
 
-// "UDP", "TCP", "TLS" (own copy: the transports do not need message.cpp).
-std::string_view protocolText(Transport transport);
 // "1.2.3.4:5060" or "[::1]:5060".
 std::string endpointText(const Endpoint& endpoint);
 

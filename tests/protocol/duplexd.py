@@ -202,6 +202,27 @@ class UdpPeer:
         self.sock.close()
 
 
+def exchange_with_fresh_daemon(data, *daemon_args):
+    """Sends one datagram to a daemon started for it, then an OPTIONS probe;
+    returns (every datagram the daemon sent before answering the probe, the
+    probe's answer or None, the daemon's exit code after SIGTERM). A fresh
+    daemon per message, because corpus messages share branches that the
+    transaction layer rightly takes for retransmissions (RFC 3261 17.2.3)."""
+    daemon = Daemon(duplex_binary(), *daemon_args).start()
+    peer = UdpPeer(daemon.sip_port)
+    try:
+        peer.send(data)
+        probe_id, probe = options_probe("127.0.0.1", daemon.sip_port)
+        peer.send(probe)
+        got, answer = peer.responses_until_probe(probe_id)
+        alive = daemon.alive()
+        code = daemon.stop()
+        return got, answer, code if alive else None
+    finally:
+        peer.close()
+        daemon.cleanup()
+
+
 def duplex_binary():
     b = os.environ.get("DUPLEX_BIN")
     if not b or not os.path.exists(b):

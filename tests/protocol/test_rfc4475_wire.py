@@ -54,42 +54,29 @@ class Rfc4475OverUdp(unittest.TestCase):
             with self.subTest(message=name):
                 with open(os.path.join(DATA, name + ".dat"), "rb") as f:
                     data = f.read()
-                daemon = duplexd.Daemon(duplexd.duplex_binary()).start()
-                peer = duplexd.UdpPeer(daemon.sip_port)
-                try:
-                    peer.send(data)
-                    probe_id, probe = duplexd.options_probe("127.0.0.1", daemon.sip_port)
-                    peer.send(probe)
-                    got, answer = peer.responses_until_probe(probe_id)
-                    self.assertIsNotNone(answer, f"{name}: daemon stopped answering OPTIONS")
-                    self.assertEqual(duplexd.status_of(answer)[0], 200)
-                    statuses = [duplexd.status_of(g) for g in got]
-                    self.assertTrue(all(statuses), f"{name}: non-response sent back: {got}")
-                    finals = [s for s in statuses if s[0] >= 200]
-                    provisional = [s for s in statuses if s[0] < 200]
-                    want = EXPECTED[name]
-                    if want is None:
-                        self.assertEqual(statuses, [], f"{name}: expected silence")
-                    else:
-                        self.assertEqual(len(finals), 1, f"{name}: finals {finals}")
-                        self.assertEqual(finals[0][0], want,
-                                         f"{name}: got {finals[0][0]} {finals[0][1]}")
-                        self.assertTrue(all(p[0] == 100 for p in provisional))
-                        if want == 400:
-                            self.assertNotEqual(finals[0][1].strip(), "",
-                                                f"{name}: 400 without a reason")
-                        if want == 420:
-                            unsupported = duplexd.header(finals[0][2], "Unsupported")
-                            self.assertEqual(
-                                [t.strip() for u in unsupported for t in u.split(",")],
-                                ["nothingSupportsThis", "nothingSupportsThisEither"])
-                        if want in (405, 501):
-                            self.assertTrue(duplexd.header(finals[0][2], "Allow"))
-                    self.assertTrue(daemon.alive())
-                    self.assertEqual(daemon.stop(), 0, f"{name}: unclean stop")
-                finally:
-                    peer.close()
-                    daemon.cleanup()
+                got, answer, code = duplexd.exchange_with_fresh_daemon(data)
+                self.assertIsNotNone(answer, f"{name}: daemon stopped answering OPTIONS")
+                self.assertEqual(duplexd.status_of(answer)[0], 200)
+                self.assertEqual(code, 0, f"{name}: daemon died or stopped uncleanly")
+                statuses = [duplexd.status_of(g) for g in got]
+                self.assertTrue(all(statuses), f"{name}: non-response sent back: {got}")
+                finals = [s for s in statuses if s[0] >= 200]
+                provisional = [s for s in statuses if s[0] < 200]
+                want = EXPECTED[name]
+                if want is None:
+                    self.assertEqual(statuses, [], f"{name}: expected silence")
+                    continue
+                self.assertEqual(len(finals), 1, f"{name}: finals {finals}")
+                self.assertEqual(finals[0][0], want, f"{name}: got {finals[0][0]} {finals[0][1]}")
+                self.assertTrue(all(p[0] == 100 for p in provisional))
+                if want == 400:
+                    self.assertNotEqual(finals[0][1].strip(), "", f"{name}: 400 without a reason")
+                if want == 420:
+                    unsupported = duplexd.header(finals[0][2], "Unsupported")
+                    self.assertEqual([t.strip() for u in unsupported for t in u.split(",")],
+                                     ["nothingSupportsThis", "nothingSupportsThisEither"])
+                if want in (405, 501):
+                    self.assertTrue(duplexd.header(finals[0][2], "Allow"))
 
 
 class Rfc4475FramingOverTcp(unittest.TestCase):

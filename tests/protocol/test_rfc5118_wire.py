@@ -36,20 +36,10 @@ def wire_form(raw):
 
 class Rfc5118OverUdp(unittest.TestCase):
     def exchange(self, data):
-        """One message to a fresh daemon (the corpus reuses branches)."""
-        daemon = duplexd.Daemon(duplexd.duplex_binary()).start()
-        peer = duplexd.UdpPeer(daemon.sip_port)
-        try:
-            peer.send(data)
-            probe_id, probe = duplexd.options_probe("127.0.0.1", daemon.sip_port)
-            peer.send(probe)
-            got, answer = peer.responses_until_probe(probe_id)
-            self.assertIsNotNone(answer, "daemon stopped answering OPTIONS")
-            self.assertEqual(daemon.stop(), 0, "unclean stop")
-            return [duplexd.status_of(g) for g in got]
-        finally:
-            peer.close()
-            daemon.cleanup()
+        got, answer, code = duplexd.exchange_with_fresh_daemon(data)
+        self.assertIsNotNone(answer, "daemon stopped answering OPTIONS")
+        self.assertEqual(code, 0, "daemon died or stopped uncleanly")
+        return [duplexd.status_of(g) for g in got]
 
     def test_every_message_gets_its_verdict(self):
         names = sorted(n for n in os.listdir(DATA) if n not in ("INDEX.md", "SHA256SUMS"))
