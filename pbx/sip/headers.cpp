@@ -37,10 +37,19 @@ bool parseSentBy(std::string_view text, Via& via) {
     via.host_type = HostType::kIpv6;
     i = close + 1;
   } else {
-    while (i < text.size() && text[i] != ':' && !scan::isWs(text[i])) ++i;
-    via.host = text.substr(0, i);
-    via.host_type = detail::classifyHost(via.host);
-    if (via.host_type == HostType::kNone || via.host_type == HostType::kIpv6) return false;
+    // Usually the whole host is alphanum / "-" / "." and one scan classifies it.
+    const char* const stop =
+        detail::scanHost(text.data(), text.data() + text.size(), via.host_type);
+    i = static_cast<std::size_t>(stop - text.data());
+    if (i == text.size() || text[i] == ':' || scan::isWs(text[i])) {
+      via.host = text.substr(0, i);
+      if (via.host_type == HostType::kNone) return false;
+    } else {
+      while (i < text.size() && text[i] != ':' && !scan::isWs(text[i])) ++i;
+      via.host = text.substr(0, i);
+      via.host_type = detail::classifyHost(via.host);
+      if (via.host_type == HostType::kNone || via.host_type == HostType::kIpv6) return false;
+    }
   }
   i = skipWs(text, i);
   if (i == text.size()) return true;

@@ -17,6 +17,10 @@ bool isIpv6(std::string_view s);
 // hostname / IPv4address / IPv6 (without brackets); kNone when none of them.
 HostType classifyHost(std::string_view host);
 
+// Scans alphanum / "-" / "." from p and returns where that run ends; `type`
+// is what classifyHost says of the run (kName, kIpv4 or kNone). One pass.
+const char* scanHost(const char* p, const char* end, HostType& type);
+
 struct HostPort {
   std::string_view host;  // without brackets
   HostType type = HostType::kNone;

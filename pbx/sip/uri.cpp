@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "pbx/sip/parse_host.h"
 #include "pbx/sip/scanner.h"
@@ -222,9 +223,139 @@ bool splitParams(std::string_view text, char sep, UriSet extra, Params& out) {
   }
 }
 
+// Octet classes of the one-pass scanner for the common URI shape. Each is a
+// subset of the general parser's set for the same part, without '%' (escapes
+// take the general path) and without the delimiters '@', '?', ';', '='.
+enum FastClass : std::uint8_t {
+  kFUser = 1,   // unreserved: user (kUser)
+  kFHost = 2,   // alphanum / "-" / "."
+  kFParam = 4,  // unreserved / "[]/:&+$" (kParamSet)
+  kFDigit = 8,
+  kFAlpha = 16,
+  kFDot = 32,
+  kFDash = 64,
+};
+
+constexpr std::array<std::uint8_t, 256> makeFastClasses() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    std::uint8_t v = 0;
+    if (scan::is(ch, scan::kUnreserved)) v |= kFUser | kFParam;
+    if (scan::is(ch, scan::kHostChar)) v |= kFHost;
+    if (std::string_view("[]/:&+$").find(ch) != std::string_view::npos) v |= kFParam;
+    if (scan::isDigit(ch)) v |= kFDigit;
+    if (scan::isAlpha(ch)) v |= kFAlpha;
+    if (ch == '.') v |= kFDot;
+    if (ch == '-') v |= kFDash;
+    t[static_cast<std::size_t>(c)] = v;
+  }
+  return t;
+}
+
+constexpr std::array<std::uint8_t, 256> kFastClasses = makeFastClasses();
+
+inline const char* skipFast(const char* p, const char* end, std::uint8_t cls) {
+  while (p != end && (kFastClasses[static_cast<unsigned char>(*p)] & cls) != 0) ++p;
+  return p;
+}
+
 }  // namespace
 
+namespace detail {
+
+const char* scanHost(const char* p, const char* end, HostType& type) {
+  const char* const start = p;
+  std::uint8_t seen = 0;
+  std::uint8_t prev = kFDot;  // the start behaves like a label start
+  bool bad = false;
+  for (; p != end; ++p) {
+    const std::uint8_t cls = kFastClasses[static_cast<unsigned char>(*p)];
+    if ((cls & kFHost) == 0) break;
+    if ((cls & (kFDot | kFDash)) != 0) {
+      // Empty label, label ending in '-' ('.' after '.'/'-'), label starting
+      // with '-' ('-' after '.'): the same rules as classifyHost.
+      bad |= (prev & kFDot) != 0 || ((cls & kFDot) != 0 && (prev & kFDash) != 0);
+    }
+    seen |= cls;
+    prev = cls;
+  }
+  const std::string_view host(start, static_cast<std::size_t>(p - start));
+  if (host.empty() || bad) {
+    type = HostType::kNone;
+  } else if ((seen & (kFAlpha | kFDash)) == 0) {
+    type = isIpv4(host) ? HostType::kIpv4 : HostType::kNone;
+  } else {
+    type = (prev & kFDash) != 0 ? HostType::kNone : HostType::kName;
+  }
+  return p;
+}
+
+}  // namespace detail
+
+bool Uri::parseSimple(std::string_view text, Uri& u) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  std::size_t scheme_len = 0;
+  if (text.size() > 4 && std::memcmp(p, "sip:", 4) == 0) {
+    scheme_len = 3;
+    u.scheme_ = UriScheme::kSip;
+  } else if (text.size() > 5 && std::memcmp(p, "sips:", 5) == 0) {
+    scheme_len = 4;
+    u.scheme_ = UriScheme::kSips;
+  } else {
+    return false;
+  }
+  u.text_ = text;
+  u.scheme_text_ = text.substr(0, scheme_len);
+  p += scheme_len + 1;
+  // [ user "@" ]: the first octet outside kFUser decides; any later '@' is
+  // outside every class below, so it sends the URI to the general parser.
+  const char* const user_end = skipFast(p, end, kFUser);
+  if (user_end != end && *user_end == '@') {
+    if (user_end == p) return false;
+    u.user_ = std::string_view(p, static_cast<std::size_t>(user_end - p));
+    u.has_user_ = true;
+    p = user_end + 1;
+  }
+  const char* const host_end = detail::scanHost(p, end, u.host_type_);
+  if (u.host_type_ == HostType::kNone) return false;
+  u.host_ = std::string_view(p, static_cast<std::size_t>(host_end - p));
+  p = host_end;
+  if (p != end && *p == ':') {
+    const char* const digits = ++p;
+    std::uint32_t port = 0;
+    while (p != end && (kFastClasses[static_cast<unsigned char>(*p)] & kFDigit) != 0) {
+      port = port * 10 + static_cast<std::uint32_t>(*p - '0');
+      if (port > 65535) return false;
+      ++p;
+    }
+    if (p == digits) return false;
+    u.port_ = static_cast<std::uint16_t>(port);
+  }
+  while (p != end) {
+    if (*p != ';') return false;
+    UriParam param;
+    const char* const name = ++p;
+    p = skipFast(p, end, kFParam);
+    if (p == name) return false;
+    param.name = std::string_view(name, static_cast<std::size_t>(p - name));
+    if (p != end && *p == '=') {
+      const char* const value = ++p;
+      p = skipFast(p, end, kFParam);
+      param.value = std::string_view(value, static_cast<std::size_t>(p - value));
+      param.has_value = true;
+    }
+    u.params_.push_back(param);
+  }
+  return true;
+}
+
 Result<Uri> Uri::parse(std::string_view text) {
+  {
+    Uri u;
+    if (parseSimple(text, u)) return u;
+  }
   Uri u;
   u.text_ = text;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )

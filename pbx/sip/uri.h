@@ -56,6 +56,11 @@ class Uri {
   std::string userUnescaped() const;  // %HH decoded once; NULs kept (RFC 4475 3.1.1.4)
 
  private:
+  // The common shape ("sip:" / "sips:", plain user, hostname or IPv4, port,
+  // plain parameters) in one pass; false means "not that shape", and the
+  // general parser decides.
+  static bool parseSimple(std::string_view text, Uri& u);
+
   std::string_view text_;
   std::string_view scheme_text_;
   UriScheme scheme_ = UriScheme::kOther;

@@ -90,3 +90,55 @@ TEST(Uri, EscapeHelpers) {
 
 }  // namespace
 }  // namespace duplex::sip
+
+namespace duplex::sip {
+namespace {
+
+// Shapes at the edge of the one-pass path (Uri::parseSimple): each must get
+// the general parser's verdict.
+TEST(Uri, SimpleShapeEdges) {
+  auto a = Uri::parse("sip:a;b@host.example.com");  // ';' in user, '@' after it
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->user(), "a;b");
+  EXPECT_EQ(a->host(), "host.example.com");
+  auto b = Uri::parse("sip:alice:pw@h");  // password
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->password(), "pw");
+  auto c = Uri::parse("sip:%61lice@h;x=%41");  // escapes
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->user(), "%61lice");
+  EXPECT_EQ(c->param("x"), "%41");
+  auto d = Uri::parse("sip:h:05060;lr;maddr=[::1];a=");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->port(), 5060);
+  ASSERT_EQ(d->params().size(), 3u);
+  EXPECT_FALSE(d->params()[0].has_value);
+  EXPECT_EQ(d->param("maddr"), "[::1]");
+  EXPECT_TRUE(d->params()[2].has_value);
+  EXPECT_EQ(d->params()[2].value, "");
+  auto e = Uri::parse("sips:u@10.0.0.1?x=y");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->hostType(), HostType::kIpv4);
+  EXPECT_EQ(e->headers().size(), 1u);
+  EXPECT_EQ(Uri::parse("sip:h;x=1@y")->user(), "h;x=1");
+  EXPECT_FALSE(Uri::parse("sip:h;").ok());
+  EXPECT_FALSE(Uri::parse("sip:h;=1").ok());
+  EXPECT_FALSE(Uri::parse("sip:h;a=b=c").ok());
+  EXPECT_FALSE(Uri::parse("sip:h:").ok());
+  EXPECT_FALSE(Uri::parse("sip:h:65536").ok());
+  EXPECT_FALSE(Uri::parse("sip:h:50x").ok());
+  EXPECT_FALSE(Uri::parse("sip:@h").ok());
+  EXPECT_FALSE(Uri::parse("sip:").ok());
+  EXPECT_FALSE(Uri::parse("sip:a..b").ok());
+  EXPECT_FALSE(Uri::parse("sip:a.-b").ok());
+  EXPECT_FALSE(Uri::parse("sip:a-.b").ok());
+  EXPECT_FALSE(Uri::parse("sip:ab-").ok());
+  EXPECT_FALSE(Uri::parse("sip:1.2.3.4.5").ok());
+  EXPECT_FALSE(Uri::parse("sip:h_x").ok());
+  EXPECT_FALSE(Uri::parse("sip:1.2.3.4.").ok());  // digits and dots: IPv4 or nothing
+  EXPECT_EQ(Uri::parse("sip:h.")->hostType(), HostType::kName);
+  EXPECT_FALSE(Uri::parse("sip:123").ok());
+}
+
+}  // namespace
+}  // namespace duplex::sip
