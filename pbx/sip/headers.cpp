@@ -234,7 +234,7 @@ Result<CSeq> CSeq::parse(std::string_view value) {
   return CSeq{static_cast<std::uint32_t>(*number), method};
 }
 
-namespace {
+namespace detail {
 
 // auth-scheme LWS auth-param *( COMMA auth-param ) (RFC 3261 25.1 credentials
 // and challenge share this shape).
@@ -248,7 +248,7 @@ bool parseAuth(std::string_view value, std::string_view& scheme, AuthParams& par
   return detail::parseParams(v.substr(end), detail::ParamStyle::kAuth, params);
 }
 
-}  // namespace
+}  // namespace detail
 
 std::optional<std::string_view> Credentials::param(std::string_view name) const {
   const GenericParam* p = findParam(params, name);
@@ -258,7 +258,7 @@ std::optional<std::string_view> Credentials::param(std::string_view name) const 
 
 Result<Credentials> Credentials::parse(std::string_view value) {
   Credentials c;
-  if (!parseAuth(value, c.scheme, c.params)) return kBadAuth;
+  if (!detail::parseAuth(value, c.scheme, c.params)) return kBadAuth;
   return c;
 }
 
@@ -270,7 +270,7 @@ std::optional<std::string_view> Challenge::param(std::string_view name) const {
 
 Result<Challenge> Challenge::parse(std::string_view value) {
   Challenge c;
-  if (!parseAuth(value, c.scheme, c.params)) return kBadAuth;
+  if (!detail::parseAuth(value, c.scheme, c.params)) return kBadAuth;
   return c;
 }
 

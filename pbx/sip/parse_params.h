@@ -25,4 +25,9 @@ enum class ParamStyle {
 template <class Params>
 bool parseParams(std::string_view text, ParamStyle style, Params& out);
 
+// auth-scheme LWS auth-param *( COMMA auth-param ): what Credentials::parse and
+// Challenge::parse read, straight into the caller's fields. False on a syntax
+// error (the fields are then partly written).
+bool parseAuth(std::string_view value, std::string_view& scheme, AuthParams& params);
+
 }  // namespace duplex::sip::detail

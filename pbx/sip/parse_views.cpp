@@ -3,6 +3,7 @@
 #include <array>
 
 #include "pbx/sip/message.h"
+#include "pbx/sip/parse_params.h"
 #include "pbx/sip/scanner.h"
 
 namespace duplex::sip {
@@ -74,7 +75,10 @@ std::vector<T> authList(const Message& m, HeaderId id) {
   std::vector<T> out;
   for (const auto& h : m.headers()) {
     if (h.id != id) continue;
-    if (auto v = T::parse(h.value)) out.push_back(std::move(*v));  // malformed lines skipped
+    // Parsed in place (T::parse's checks): no copies of the inline parameter
+    // array. Malformed lines are skipped.
+    T& v = out.emplace_back();
+    if (!detail::parseAuth(h.value, v.scheme, v.params)) out.pop_back();
   }
   return out;
 }
