@@ -5,6 +5,10 @@
 #include <array>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "pbx/sip/parse_host.h"
 #include "pbx/sip/scanner.h"
 
@@ -264,29 +268,100 @@ inline const char* skipFast(const char* p, const char* end, std::uint8_t cls) {
 
 namespace detail {
 
+#if defined(__SSE2__)
+namespace {
+
+// [p, p + k) for k <= 16 in a vector, zeros after k; reads nothing outside.
+inline __m128i loadUpTo16(const char* p, std::size_t k) {
+  if (k >= 16) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  std::uint64_t lo = 0;
+  std::uint64_t hi = 0;
+  if (k >= 8) {
+    std::memcpy(&lo, p, 8);
+    if (k > 8) {
+      std::memcpy(&hi, p + k - 8, 8);  // overlapping load: keep its top k - 8 octets
+      hi >>= 8 * (16 - k);
+    }
+  } else if (k >= 4) {
+    std::uint32_t a = 0;
+    std::uint32_t b = 0;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + k - 4, 4);
+    lo = a | ((std::uint64_t{b} >> (8 * (8 - k))) << 32);
+  } else {
+    for (std::size_t i = 0; i < k; ++i) {
+      lo |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+    }
+  }
+  return _mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo));
+}
+
+}  // namespace
+#endif
+
+// The rules of classifyHost for text of alphanum / "-" / ".": no empty
+// label ('.' after '.'), no label starting with '-' ('-' after '.' or at the
+// start), no label ending in '-' ('.' after '-', or '-' last); digits and
+// dots only must be an IPv4address.
 const char* scanHost(const char* p, const char* end, HostType& type) {
   const char* const start = p;
-  std::uint8_t seen = 0;
-  std::uint8_t prev = kFDot;  // the start behaves like a label start
   bool bad = false;
+  bool name_octets = false;  // a letter or '-' seen
+  bool last_dash = false;
+#if defined(__SSE2__)
+  // 16 octets a step: class masks, then the label rules on bit masks.
+  std::uint32_t prev_dot = 1;  // the start behaves like a label start
+  std::uint32_t prev_dash = 0;
+  while (p != end) {
+    const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(end - p), 16);
+    const __m128i v = loadUpTo16(p, k);
+    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    const __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                        _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                        _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    const __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+    const auto host = static_cast<std::uint32_t>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), _mm_or_si128(dot, dash))));
+    // Padding octets are 0, never host octets: n <= k.
+    const auto n = static_cast<unsigned>(__builtin_ctz(~host | 0x10000u));
+    const std::uint32_t run = (1u << n) - 1;
+    const std::uint32_t dots = static_cast<std::uint32_t>(_mm_movemask_epi8(dot)) & run;
+    const std::uint32_t dashes = static_cast<std::uint32_t>(_mm_movemask_epi8(dash)) & run;
+    const std::uint32_t letters = static_cast<std::uint32_t>(_mm_movemask_epi8(alpha)) & run;
+    name_octets |= (letters | dashes) != 0;
+    const std::uint32_t after_dot = (dots << 1) | prev_dot;
+    const std::uint32_t after_dash = (dashes << 1) | prev_dash;
+    bad |= ((dots | dashes) & after_dot) != 0 || (dots & after_dash) != 0;
+    if (n != 0) {
+      prev_dot = (dots >> (n - 1)) & 1u;
+      prev_dash = (dashes >> (n - 1)) & 1u;
+    }
+    p += n;
+    if (n < 16) break;
+  }
+  last_dash = prev_dash != 0;
+#else
+  std::uint8_t prev = kFDot;  // the start behaves like a label start
   for (; p != end; ++p) {
     const std::uint8_t cls = kFastClasses[static_cast<unsigned char>(*p)];
     if ((cls & kFHost) == 0) break;
     if ((cls & (kFDot | kFDash)) != 0) {
-      // Empty label, label ending in '-' ('.' after '.'/'-'), label starting
-      // with '-' ('-' after '.'): the same rules as classifyHost.
       bad |= (prev & kFDot) != 0 || ((cls & kFDot) != 0 && (prev & kFDash) != 0);
     }
-    seen |= cls;
+    name_octets |= (cls & (kFAlpha | kFDash)) != 0;
     prev = cls;
   }
+  last_dash = (prev & kFDash) != 0;
+#endif
   const std::string_view host(start, static_cast<std::size_t>(p - start));
   if (host.empty() || bad) {
     type = HostType::kNone;
-  } else if ((seen & (kFAlpha | kFDash)) == 0) {
+  } else if (!name_octets) {
     type = isIpv4(host) ? HostType::kIpv4 : HostType::kNone;
   } else {
-    type = (prev & kFDash) != 0 ? HostType::kNone : HostType::kName;
+    type = last_dash ? HostType::kNone : HostType::kName;
   }
   return p;
 }

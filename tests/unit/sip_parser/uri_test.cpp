@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
+#include "pbx/sip/parse_host.h"
+
 namespace duplex::sip {
 namespace {
 
@@ -138,6 +143,24 @@ TEST(Uri, SimpleShapeEdges) {
   EXPECT_FALSE(Uri::parse("sip:1.2.3.4.").ok());  // digits and dots: IPv4 or nothing
   EXPECT_EQ(Uri::parse("sip:h.")->hostType(), HostType::kName);
   EXPECT_FALSE(Uri::parse("sip:123").ok());
+}
+
+// detail::scanHost (the vectorized one-pass host scan) against classifyHost
+// on random text over the octets that matter, every length up to 40.
+TEST(Uri, ScanHostAgreesWithClassifyHost) {
+  constexpr std::string_view kAlphabet = "aZ09..--_:@\x80";
+  std::mt19937 rng(4475);
+  for (int round = 0; round < 20000; ++round) {
+    std::string s(rng() % (round % 2 != 0 ? 17 : 41), ' ');
+    // Odd rounds: digits and dots only (IPv4 or nothing).
+    const std::string_view alphabet = round % 2 != 0 ? std::string_view("1290...") : kAlphabet;
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    const std::size_t run = std::min(s.size(), s.find_first_not_of("aZ0129.-"));
+    HostType type = HostType::kIpv6;
+    const char* stop = detail::scanHost(s.data(), s.data() + s.size(), type);
+    ASSERT_EQ(static_cast<std::size_t>(stop - s.data()), run) << s;
+    ASSERT_EQ(type, detail::classifyHost(std::string_view(s).substr(0, run))) << s;
+  }
 }
 
 }  // namespace
