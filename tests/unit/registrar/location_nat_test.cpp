@@ -12,8 +12,9 @@ namespace {
 
 const Instant kT0 = instantFromUnixSeconds(1'700'000'000);
 
-RegistrationRequest phone(std::int64_t ext, std::string contactHost, std::uint16_t contactPort,
-                          Endpoint source, Transport transport = Transport::udp) {
+RegistrationRequest phone(std::int64_t ext, const std::string& contactHost,
+                          std::uint16_t contactPort, Endpoint source,
+                          Transport transport = Transport::udp) {
   RegistrationRequest r;
   r.extensionId = ext;
   r.aor = "sip:" + std::to_string(ext) + "@pbx";

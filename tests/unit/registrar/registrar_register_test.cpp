@@ -194,6 +194,7 @@ TEST_F(RegistrarRegisterTest, BeyondLimitOldestIsReplaced) {
 
 TEST_F(RegistrarRegisterTest, OneRequestWithMoreContactsThanTheLimitIs403) {
   std::vector<RequestContact> many;
+  many.reserve(6);
   for (int i = 0; i < 6; ++i) many.push_back(contact("sip:p" + std::to_string(i) + "@10.0.0.1"));
   RegistrationDecision d = reg(request(many));
   EXPECT_EQ(d.status, 403);
