@@ -2,6 +2,8 @@
 // as little as 30 s, after which the PBX can no longer reach the phone
 // (DESIGN.md "Keep bindings alive"; RFC 5626 3.5). The registrar only
 // schedules; the SIP side sends from the binding's local socket and reports.
+#include <spdlog/spdlog.h>
+
 #include "registrar/binding.h"
 #include "registrar/keepalive_schedule.h"
 #include "registrar/registrar.h"
@@ -16,7 +18,7 @@ std::vector<KeepAlive> Registrar::due(Instant now) {
     if (!b || !b->needsKeepAlive()) continue;
     // From now, not from the missed slot: a late timer must not cause a burst.
     keepAlives_->schedule(id, now + interval);
-    out.push_back(KeepAlive{id, config_.keepAliveKind, sendToOf(*b), b->record.contactUri});
+    out.push_back(KeepAlive{id, config_.keepAliveKind, sendToOf(*b), b->contactUri});
   }
   counters_.keepAlivesSent += out.size();
   return out;
@@ -37,9 +39,9 @@ bool Registrar::keepAliveFailed(BindingId id) {
   if (++b->keepAliveFailures < config_.keepAliveMaxFailures) return false;
   registrarLog().info(
       "registrar: removing binding {} of extension {} ({} from {}:{}): {} keep-alives unanswered",
-      b->record.contactUri, b->record.extensionId, b->record.userAgent, b->record.sourceIp,
-      b->record.sourcePort, b->keepAliveFailures);
-  const std::int64_t extension = b->record.extensionId;
+      b->contactUri, b->extensionId, b->userAgent, b->sourceIp, b->sourcePort,
+      b->keepAliveFailures);
+  const std::int64_t extension = b->extensionId;
   const BindingId ids[] = {id};
   const std::vector<db::BindingKey> keys = dropBindings(extension, ids);
   sink_.onBindingsChanged({}, keys);

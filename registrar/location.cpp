@@ -13,9 +13,9 @@ Location locationOf(const Binding& b, Instant now) {
   l.sendTo = sendToOf(b);
   // RFC 3261 16.5: the Request-URI is the registered Contact, even when the
   // packet goes to the NAT's address instead (RFC 5626 5.3 keeps them apart).
-  l.requestUri = b.record.contactUri;
-  l.q = b.record.q;
-  l.behindNat = b.record.behindNat;
+  l.requestUri = b.contactUri;
+  l.q = b.q;
+  l.behindNat = b.behindNat;
   l.expires = remainingSeconds(b.expiresAt, now);
   return l;
 }
@@ -30,7 +30,7 @@ std::vector<Location> Registrar::lookup(std::int64_t extensionId, Instant now) c
   // RFC 3261 16.6 / 3840: higher q first; a Contact without q counts as 1.0.
   // Among equals the most recently registered first, then the newer binding.
   std::sort(live.begin(), live.end(), [](const Binding* a, const Binding* b) {
-    const double qa = a->record.q.value_or(1.0), qb = b->record.q.value_or(1.0);
+    const double qa = a->q.value_or(1.0), qb = b->q.value_or(1.0);
     if (qa != qb) return qa > qb;
     if (a->registeredAt != b->registeredAt) return a->registeredAt > b->registeredAt;
     return a->id > b->id;

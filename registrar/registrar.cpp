@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include <spdlog/spdlog.h>
+
 #include "registrar/binding.h"
 #include "registrar/keepalive_schedule.h"
 #include "registrar/nat_detect.h"
@@ -75,11 +77,11 @@ std::uint32_t requestedExpires(const RequestContact& c, const RegistrationReques
 std::ptrdiff_t findMatch(const std::vector<Binding>& bindings, const RequestContact& c) {
   if (c.instanceId) {
     for (std::size_t i = 0; i < bindings.size(); ++i) {
-      if (bindings[i].record.instanceId == c.instanceId) return static_cast<std::ptrdiff_t>(i);
+      if (bindings[i].instanceId == c.instanceId) return static_cast<std::ptrdiff_t>(i);
     }
   }
   for (std::size_t i = 0; i < bindings.size(); ++i) {
-    const db::BindingRecord& rec = bindings[i].record;
+    const Binding& rec = bindings[i];
     // Two devices with instance ids are different devices even if both
     // wrote the same private Contact (same LAN address in two offices).
     if (rec.contactUri == c.uri && (!rec.instanceId || !c.instanceId)) {
@@ -92,7 +94,7 @@ std::ptrdiff_t findMatch(const std::vector<Binding>& bindings, const RequestCont
 // RFC 3261 10.3 step 7: same Call-ID and a CSeq not greater than the stored
 // one means a retransmission or reordering; the whole request fails.
 bool outOfOrder(const Binding& b, const RegistrationRequest& r) {
-  return b.record.callId == r.callId && r.cseq <= b.record.cseq;
+  return b.callId == r.callId && r.cseq <= b.cseq;
 }
 
 bool behindNat(const RequestContact& c, const RegistrationRequest& r) {
@@ -108,38 +110,32 @@ bool behindNat(const RequestContact& c, const RegistrationRequest& r) {
   return isBehindNat(facts);
 }
 
-void fillRecord(Binding& b, const RequestContact& c, const RegistrationRequest& r, bool nat,
-                Instant now) {
-  db::BindingRecord& rec = b.record;
-  rec.id = 0;
-  rec.extensionId = r.extensionId;
-  rec.aor = r.aor;
-  rec.contactUri = c.uri;
-  rec.instanceId = c.instanceId;
-  rec.callId = r.callId;
-  rec.cseq = r.cseq;
-  rec.expiresAt = unixSecondsCeil(b.expiresAt);
-  rec.q = c.q;
-  rec.transport = std::string(transportName(r.transport));
-  rec.localIp = r.local.ip;
-  rec.localPort = r.local.port;
-  rec.sourceIp = r.source.ip;
-  rec.sourcePort = r.source.port;
-  rec.behindNat = nat;
-  rec.userAgent = r.userAgent;
-  rec.connectionId = r.connectionId;
-  rec.updatedAt = unixSecondsFloor(now);
-  b.transport = r.transport;
+void fillFromRequest(Binding& b, const RequestContact& c, const RegistrationRequest& r, bool nat,
+                     Instant now) {
+  b.extensionId = r.extensionId;
+  b.contactUri = c.uri;
+  b.instanceId = c.instanceId;
+  b.callId = r.callId;
+  b.userAgent = r.userAgent;
+  b.localIp = r.local.ip;
+  b.sourceIp = r.source.ip;
+  b.q = c.q;
+  b.connectionId = r.connectionId;
   b.registeredAt = now;
+  b.cseq = r.cseq;
   b.keepAliveFailures = 0;  // a REGISTER got through: the path works
+  b.localPort = r.local.port;
+  b.sourcePort = r.source.port;
+  b.transport = r.transport;
+  b.behindNat = nat;
 }
 
 std::vector<CurrentBinding> listOf(const std::vector<Binding>& bindings, Instant now) {
   std::vector<CurrentBinding> out;
   out.reserve(bindings.size());
   for (const Binding& b : bindings) {
-    out.push_back(CurrentBinding{b.id, b.record.contactUri, b.record.instanceId, b.record.q,
-                                 remainingSeconds(b.expiresAt, now)});
+    out.push_back(
+        CurrentBinding{b.id, b.contactUri, b.instanceId, b.q, remainingSeconds(b.expiresAt, now)});
   }
   return out;
 }
@@ -195,7 +191,7 @@ RegistrationDecision Registrar::registerBindings(const RegistrationRequest& r, I
     if (b.expiresAt > now) {
       next.push_back(b);
     } else {
-      removed.push_back({r.extensionId, b.record.key()});
+      removed.push_back({r.extensionId, b.key()});
     }
   }
 
@@ -206,8 +202,8 @@ RegistrationDecision Registrar::registerBindings(const RegistrationRequest& r, I
       if (outOfOrder(b, r)) return reject(RegisterError::cseqNotIncreasing);
     }
     for (const Binding& b : next) {
-      removed.push_back({r.extensionId, b.record.key()});
-      d.contacts.push_back({b.record.contactUri, ContactOutcome::removed, 0, b.record.behindNat});
+      removed.push_back({r.extensionId, b.key()});
+      d.contacts.push_back({b.contactUri, ContactOutcome::removed, 0, b.behindNat});
     }
     next.clear();
   } else {
@@ -232,9 +228,9 @@ RegistrationDecision Registrar::registerBindings(const RegistrationRequest& r, I
         continue;
       }
       const Binding& gone = next[static_cast<std::size_t>(i)];
-      removed.push_back({r.extensionId, gone.record.key()});
+      removed.push_back({r.extensionId, gone.key()});
       touched.erase(gone.id);
-      d.contacts.push_back({c.uri, ContactOutcome::removed, 0, gone.record.behindNat});
+      d.contacts.push_back({c.uri, ContactOutcome::removed, 0, gone.behindNat});
       next.erase(next.begin() + i);
       continue;
     }
@@ -245,10 +241,10 @@ RegistrationDecision Registrar::registerBindings(const RegistrationRequest& r, I
     ContactOutcome outcome = ContactOutcome::added;
     if (i >= 0) {
       b = next[static_cast<std::size_t>(i)];
-      const bool sameFlow = b.record.callId == r.callId && b.record.sourceIp == r.source.ip &&
-                            b.record.sourcePort == r.source.port;
+      const bool sameFlow =
+          b.callId == r.callId && b.sourceIp == r.source.ip && b.sourcePort == r.source.port;
       outcome = sameFlow ? ContactOutcome::refreshed : ContactOutcome::replaced;
-      const std::string oldKey = b.record.key();
+      const std::string oldKey = b.key();
       if (oldKey != (c.instanceId ? *c.instanceId : c.uri)) {
         removed.push_back({r.extensionId, oldKey});
       }
@@ -258,7 +254,7 @@ RegistrationDecision Registrar::registerBindings(const RegistrationRequest& r, I
     }
     // Exactly now + granted: the expiry the phone was told, no rounding drift.
     b.expiresAt = now + std::chrono::seconds{granted};
-    fillRecord(b, c, r, nat, now);
+    fillFromRequest(b, c, r, nat, now);
     touched.insert(b.id);
     d.contacts.push_back({c.uri, outcome, granted, nat});
     if (i >= 0) {
@@ -287,9 +283,8 @@ RegistrationDecision Registrar::registerBindings(const RegistrationRequest& r, I
     std::sort(candidates.rbegin(), candidates.rend());  // erase from the back
     for (std::size_t i : candidates) {
       const Binding& old = next[i];
-      removed.push_back({r.extensionId, old.record.key()});
-      d.contacts.push_back(
-          {old.record.contactUri, ContactOutcome::evicted, 0, old.record.behindNat});
+      removed.push_back({r.extensionId, old.key()});
+      d.contacts.push_back({old.contactUri, ContactOutcome::evicted, 0, old.behindNat});
       next.erase(next.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
@@ -298,9 +293,9 @@ RegistrationDecision Registrar::registerBindings(const RegistrationRequest& r, I
   std::vector<db::BindingRecord> upserts;
   std::unordered_set<std::string> live;
   for (const Binding& b : next) {
-    live.insert(b.record.key());
+    live.insert(b.key());
     if (!touched.contains(b.id)) continue;
-    upserts.push_back(b.record);
+    upserts.push_back(toRecord(b, r.aor));
     if (b.needsKeepAlive()) {
       keepAlives_->schedule(b.id, now + std::chrono::seconds{config_.keepAliveIntervalSeconds});
     } else {
@@ -317,7 +312,7 @@ RegistrationDecision Registrar::registerBindings(const RegistrationRequest& r, I
   if (!upserts.empty() || !removed.empty()) sink_.onBindingsChanged(upserts, removed);
 
   d.bindings = listOf(next, now);
-  table_->commit(r.extensionId, std::move(next));
+  table_->commit(r.extensionId, std::move(next), &r.aor);
   ++counters_.registrationsAccepted;
   return d;
 }
@@ -328,7 +323,7 @@ std::vector<db::BindingKey> Registrar::dropBindings(std::int64_t extensionId,
   std::vector<Binding> bindings = table_->copyOf(extensionId);
   std::erase_if(bindings, [&](const Binding& b) {
     if (std::find(ids.begin(), ids.end(), b.id) == ids.end()) return false;
-    keys.push_back({extensionId, b.record.key()});
+    keys.push_back({extensionId, b.key()});
     keepAlives_->cancel(b.id);
     return true;
   });
@@ -348,9 +343,9 @@ std::size_t Registrar::removeAllOf(std::int64_t extensionId) {
 
 std::size_t Registrar::expire(Instant now) {
   std::vector<std::pair<std::int64_t, std::vector<BindingId>>> due;
-  for (const auto& [extension, bindings] : table_->all()) {
+  for (const auto& [extension, entry] : table_->all()) {
     std::vector<BindingId> ids;
-    for (const Binding& b : bindings) {
+    for (const Binding& b : entry.bindings) {
       if (b.expiresAt <= now) ids.push_back(b.id);
     }
     if (!ids.empty()) due.emplace_back(extension, std::move(ids));
@@ -368,35 +363,24 @@ std::size_t Registrar::expire(Instant now) {
 std::size_t Registrar::loadFrom(db::BindingRepository& repository, Instant now) {
   std::size_t loaded = 0;
   for (const db::BindingRecord& rec : repository.loadUnexpired(unixSecondsFloor(now))) {
-    const std::optional<Transport> transport = transportFromName(rec.transport);
-    const Instant expiry = instantFromUnixSeconds(rec.expiresAt);
-    if (!transport || expiry <= now) {
-      if (!transport) {
-        registrarLog().warn("registrar: skipping stored binding {} of extension {}: transport '{}'",
-                            rec.contactUri, rec.extensionId, rec.transport);
-      }
+    std::optional<Binding> b = fromRecord(rec);
+    if (!b) {
+      registrarLog().warn("registrar: skipping stored binding {} of extension {}: transport '{}'",
+                          rec.contactUri, rec.extensionId, rec.transport);
       continue;
     }
-    Binding b;
-    b.id = table_->allocateId();
-    b.record = rec;
-    b.record.id = 0;
-    // A connection id names a socket of the previous process.
-    b.record.connectionId.reset();
-    b.expiresAt = expiry;
-    b.registeredAt = instantFromUnixSeconds(rec.updatedAt);
-    b.transport = *transport;
+    if (b->expiresAt <= now) continue;
     std::vector<Binding> bindings = table_->copyOf(rec.extensionId);
     // Same key twice cannot come from a repository; keep the first if it does.
-    const bool duplicate = std::any_of(bindings.begin(), bindings.end(), [&](const Binding& x) {
-      return x.record.key() == rec.key();
-    });
+    const bool duplicate = std::any_of(bindings.begin(), bindings.end(),
+                                       [&](const Binding& x) { return x.key() == rec.key(); });
     if (duplicate) continue;
-    if (b.needsKeepAlive()) {
-      keepAlives_->schedule(b.id, now + std::chrono::seconds{config_.keepAliveIntervalSeconds});
+    b->id = table_->allocateId();
+    if (b->needsKeepAlive()) {
+      keepAlives_->schedule(b->id, now + std::chrono::seconds{config_.keepAliveIntervalSeconds});
     }
-    bindings.push_back(std::move(b));
-    table_->commit(rec.extensionId, std::move(bindings));
+    bindings.push_back(std::move(*b));
+    table_->commit(rec.extensionId, std::move(bindings), &rec.aor);
     ++loaded;
   }
   return loaded;
@@ -407,8 +391,8 @@ RegistrarStats Registrar::stats() const {
   s.bindings = table_->size();
   s.extensions = table_->extensions();
   s.keepAlivesScheduled = keepAlives_->size();
-  for (const auto& [extension, bindings] : table_->all()) {
-    for (const Binding& b : bindings) s.behindNat += b.record.behindNat ? 1 : 0;
+  for (const auto& [extension, entry] : table_->all()) {
+    for (const Binding& b : entry.bindings) s.behindNat += b.behindNat ? 1 : 0;
   }
   return s;
 }
