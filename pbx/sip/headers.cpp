@@ -199,9 +199,7 @@ Result<NameAddr> NameAddr::parse(std::string_view value) {
     const std::size_t close = v.find('>', i);
     if (close == std::string_view::npos) return kBadNameAddr;
     // No LWS inside the brackets (RFC 4475 3.1.2.14): Uri::parse rejects it.
-    auto uri = Uri::parse(v.substr(i + 1, close - i - 1));
-    if (!uri) return uri.error();
-    na.uri = std::move(*uri);
+    if (auto err = Uri::parseInto(v.substr(i + 1, close - i - 1), na.uri)) return *err;
     na.angle_brackets = true;
     rest = v.substr(close + 1);
   } else {
@@ -212,9 +210,7 @@ Result<NameAddr> NameAddr::parse(std::string_view value) {
     for (char c : spec) {
       if (c == ',' || c == '?' || scan::isWs(c)) return kBadNameAddr;
     }
-    auto uri = Uri::parse(spec);
-    if (!uri) return uri.error();
-    na.uri = std::move(*uri);
+    if (auto err = Uri::parseInto(spec, na.uri)) return *err;
     rest = semi == std::string_view::npos ? std::string_view{} : v.substr(semi);
   }
   if (!detail::parseParams(rest, detail::ParamStyle::kGeneric, na.params)) return kBadNameAddr;

@@ -91,12 +91,10 @@ std::optional<SipError> MessageParser::requestLine(Message& m, std::string_view 
   m.request_uri_text_ = line.substr(sp1 + 1, sp2 - sp1 - 1);
   // SP or HTAB inside the URI (RFC 4475 3.1.2.8) is rejected by Uri::parse:
   // no URI part's character set admits them.
-  auto uri = Uri::parse(m.request_uri_text_);
-  if (!uri) return kBadRequestUri;
+  if (Uri::parseInto(m.request_uri_text_, m.request_uri_)) return kBadRequestUri;
   // RFC 3261 19.1.1 (table): headers are not allowed in a Request-URI
   // (RFC 4475 3.1.2.11).
-  if (!uri->headers().empty()) return kUriHeaders;
-  m.request_uri_ = std::move(*uri);
+  if (!m.request_uri_.headers().empty()) return kUriHeaders;
   return std::nullopt;
 }
 

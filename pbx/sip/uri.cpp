@@ -497,6 +497,14 @@ Result<Uri> Uri::parse(std::string_view text) {
   return u;
 }
 
+std::optional<SipError> Uri::parseInto(std::string_view text, Uri& out) {
+  if (parseSimple(text, out)) return std::nullopt;
+  auto u = parse(text);
+  if (!u) return u.error();
+  out = std::move(*u);
+  return std::nullopt;
+}
+
 std::optional<std::string_view> Uri::param(std::string_view name) const {
   for (const auto& p : params_) {
     if (scan::iequals(p.name, name)) return p.value;

@@ -56,6 +56,11 @@ class Uri {
   std::string userUnescaped() const;  // %HH decoded once; NULs kept (RFC 4475 3.1.1.4)
 
  private:
+  friend struct NameAddr;
+  friend class MessageParser;
+  // parse() into an existing Uri (no Result and no move of the parts):
+  // nullopt on success; on an error `out` holds no meaningful value.
+  static std::optional<SipError> parseInto(std::string_view text, Uri& out);
   // The common shape ("sip:" / "sips:", plain user, hostname or IPv4, port,
   // plain parameters) in one pass; false means "not that shape", and the
   // general parser decides.
