@@ -75,16 +75,19 @@ std::uint32_t requestedExpires(const RequestContact& c, const RegistrationReques
 // that rebooted and registers from a new port with a new Call-ID therefore
 // replaces its old binding instead of adding a stale one.
 std::ptrdiff_t findMatch(const std::vector<Binding>& bindings, const RequestContact& c) {
-  if (c.instanceId) {
-    for (std::size_t i = 0; i < bindings.size(); ++i) {
-      if (bindings[i].instanceId == c.instanceId) return static_cast<std::ptrdiff_t>(i);
-    }
-  }
+  // First the binding with the same key (what the repository is keyed by).
   for (std::size_t i = 0; i < bindings.size(); ++i) {
-    const Binding& rec = bindings[i];
-    // Two devices with instance ids are different devices even if both
-    // wrote the same private Contact (same LAN address in two offices).
-    if (rec.contactUri == c.uri && (!rec.instanceId || !c.instanceId)) {
+    const Binding& b = bindings[i];
+    const bool sameKey =
+        c.instanceId ? b.instanceId == c.instanceId : !b.instanceId && b.contactUri == c.uri;
+    if (sameKey) return static_cast<std::ptrdiff_t>(i);
+  }
+  // Then the same Contact URI where one side has no instance id (firmware
+  // that starts or stops sending one). Two devices with different instance
+  // ids stay apart even with the same private Contact (two offices' LANs).
+  for (std::size_t i = 0; i < bindings.size(); ++i) {
+    const Binding& b = bindings[i];
+    if (b.contactUri == c.uri && (!b.instanceId || !c.instanceId)) {
       return static_cast<std::ptrdiff_t>(i);
     }
   }

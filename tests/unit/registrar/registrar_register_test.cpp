@@ -378,6 +378,44 @@ TEST_F(RegistrarRegisterTest, InstanceAddedLaterReplacesTheBindingWithoutOne) {
   EXPECT_EQ(repo.size(), 1u);  // the old key was removed, the new one stored
 }
 
+TEST_F(RegistrarRegisterTest, TwoDevicesWithTheSameContactButOwnInstancesStayApart) {
+  // Home office and main office: both phones on 192.168.1.20:5060.
+  RequestContact home = contact("sip:101@192.168.1.20:5060"), work = home;
+  home.instanceId = "<urn:uuid:home>";
+  work.instanceId = "<urn:uuid:work>";
+  reg(request({home}, 3600, "h"));
+  RegistrationDecision d = reg(request({work}, 3600, "w"));
+  EXPECT_EQ(d.bindings.size(), 2u);
+  EXPECT_EQ(d.contacts[0].outcome, ContactOutcome::added);
+  EXPECT_EQ(repo.size(), 2u);
+}
+
+TEST_F(RegistrarRegisterTest, RemovedAndBoundAgainInOneRequestIsOneUpsert) {
+  reg(request({contact("sip:a@192.168.1.20")}, 3600, "c", 1));
+  const int removes = repo.removeCalls;
+  RegistrationDecision d = reg(request(
+      {contact("sip:a@192.168.1.20", 0), contact("sip:a@192.168.1.20", 600)}, 3600, "c", 2));
+  EXPECT_EQ(d.status, 200);
+  ASSERT_EQ(d.bindings.size(), 1u);
+  EXPECT_EQ(d.bindings[0].expires, 600u);
+  EXPECT_EQ(repo.removeCalls, removes);  // no removal of a key that is upserted
+  EXPECT_EQ(repo.size(), 1u);
+}
+
+TEST_F(RegistrarRegisterTest, ExpiredButNotYetPurgedBindingDoesNotBlockOrCount) {
+  config.maxContactsPerExtension = 1;
+  config.limitMode = ContactLimitMode::reject;
+  Registrar strict{config, sink};
+  strict.registerBindings(request({contact("sip:a@192.168.1.20")}, 60, "c", 9), kT0);
+  // 61 s later, before any expire() call: the same Call-ID with a lower CSeq
+  // and a second contact are both fine, the old binding is gone.
+  RegistrationDecision d = strict.registerBindings(
+      request({contact("sip:b@192.168.1.20")}, 3600, "c", 1), kT0 + std::chrono::seconds(61));
+  EXPECT_EQ(d.status, 200);
+  EXPECT_EQ(contactsOf(d), std::vector<std::string>{"sip:b@192.168.1.20"});
+  EXPECT_EQ(repo.size(), 1u);
+}
+
 TEST_F(RegistrarRegisterTest, RemoveAllOfDropsTheExtension) {
   reg(request({contact("sip:a@192.168.1.20"), contact("sip:b@192.168.1.20")}));
   EXPECT_EQ(registrar.removeAllOf(kExt), 2u);
