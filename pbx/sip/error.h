@@ -25,6 +25,9 @@ class [[nodiscard]] Result {
   Result(const T& value) : value_(value) {}        // NOLINT: implicit by design
   Result(T&& value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(SipError error) : error_(error) {}        // NOLINT: implicit by design
+  // A default-constructed value to fill in place (parsers writing straight
+  // into the result avoid moving it afterwards).
+  explicit Result(std::in_place_t) : value_(std::in_place) {}
 
   bool ok() const { return value_.has_value(); }
   explicit operator bool() const { return ok(); }

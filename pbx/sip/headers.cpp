@@ -115,7 +115,12 @@ const GenericParam* findParam(std::span<const GenericParam> params, std::string_
 // sent-protocol = protocol-name SLASH protocol-version SLASH transport and
 // SLASH = SWS "/" SWS (RFC 3261 20.42, 25.1).
 Result<Via> Via::parse(std::string_view value) {
-  Via via;
+  Result<Via> r(std::in_place);
+  if (auto err = parseInto(value, *r)) r = *err;
+  return r;
+}
+
+std::optional<SipError> Via::parseInto(std::string_view value, Via& via) {
   const std::string_view v = scan::trim(value);
   std::size_t i = 0;
   std::string_view parts[3];
@@ -148,7 +153,7 @@ Result<Via> Via::parse(std::string_view value) {
     }
     if (!applyViaParams(via)) return kBadVia;
   }
-  return via;
+  return std::nullopt;
 }
 
 // RFC 3261 8.1.1.7: the branch starts with the magic cookie "z9hG4bK"; a
@@ -169,7 +174,12 @@ std::string_view NameAddr::tag() const {
 
 // (name-addr / addr-spec) *( SEMI generic-param ) (RFC 3261 20.10, 20.20, 25.1).
 Result<NameAddr> NameAddr::parse(std::string_view value) {
-  NameAddr na;
+  Result<NameAddr> r(std::in_place);
+  if (auto err = parseInto(value, *r)) r = *err;
+  return r;
+}
+
+std::optional<SipError> NameAddr::parseInto(std::string_view value, NameAddr& na) {
   const std::string_view v = scan::trim(value);
   if (v.empty()) return kBadNameAddr;
   std::size_t i = 0;
@@ -214,7 +224,7 @@ Result<NameAddr> NameAddr::parse(std::string_view value) {
     rest = semi == std::string_view::npos ? std::string_view{} : v.substr(semi);
   }
   if (!detail::parseParams(rest, detail::ParamStyle::kGeneric, na.params)) return kBadNameAddr;
-  return na;
+  return std::nullopt;
 }
 
 // CSeq = 1*DIGIT LWS Method; the number fits 32 bits (RFC 3261 20.16, 8.1.1.5).

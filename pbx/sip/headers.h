@@ -47,6 +47,9 @@ struct Via {
   ViaParams params;  // all parameters, in order
 
   static Result<Via> parse(std::string_view value);
+  // parse() into a default-constructed `out`: nullopt on success, else the
+  // error parse() returns (`out` then holds no meaningful value).
+  static std::optional<SipError> parseInto(std::string_view value, Via& out);
   // True when the branch carries the RFC 3261 magic cookie and more.
   bool hasRfc3261Branch() const;
 };
@@ -65,6 +68,8 @@ struct NameAddr {
   // In an addr-spec without '<>', parameters belong to the header, not the
   // URI (RFC 3261 20.10): so "sip:a@b;unknownparam" has a header param.
   static Result<NameAddr> parse(std::string_view value);
+  // parse() into a default-constructed `out`, as Via::parseInto.
+  static std::optional<SipError> parseInto(std::string_view value, NameAddr& out);
 };
 
 // Contact header: either "*" or a list of name-addr with expires and q.

@@ -97,12 +97,17 @@ bool digitsInRange(std::string_view s, int max) {
 
 }  // namespace
 
+// The views below fill their Result in place and return that one object
+// (no move of the parsed value).
 Result<Via> Message::topVia() const {
   const auto v = header(HeaderId::kVia);
-  if (!v) return SipError{400, "Missing Via"};
-  auto via = Via::parse(firstListElement(*v));
-  if (!via) return SipError{400, "Bad Via header"};
-  return via;
+  Result<Via> r(std::in_place);
+  if (!v) {
+    r = SipError{400, "Missing Via"};
+  } else if (Via::parseInto(firstListElement(*v), *r)) {
+    r = SipError{400, "Bad Via header"};
+  }
+  return r;
 }
 
 Result<std::vector<Via>> Message::vias() const {
@@ -123,18 +128,24 @@ Result<std::vector<Via>> Message::vias() const {
 
 Result<NameAddr> Message::from() const {
   const auto v = header(HeaderId::kFrom);
-  if (!v) return SipError{400, "Missing From"};
-  auto na = NameAddr::parse(*v);
-  if (!na) return SipError{400, "Bad From header"};
-  return na;
+  Result<NameAddr> r(std::in_place);
+  if (!v) {
+    r = SipError{400, "Missing From"};
+  } else if (NameAddr::parseInto(*v, *r)) {
+    r = SipError{400, "Bad From header"};
+  }
+  return r;
 }
 
 Result<NameAddr> Message::to() const {
   const auto v = header(HeaderId::kTo);
-  if (!v) return SipError{400, "Missing To"};
-  auto na = NameAddr::parse(*v);
-  if (!na) return SipError{400, "Bad To header"};
-  return na;
+  Result<NameAddr> r(std::in_place);
+  if (!v) {
+    r = SipError{400, "Missing To"};
+  } else if (NameAddr::parseInto(*v, *r)) {
+    r = SipError{400, "Bad To header"};
+  }
+  return r;
 }
 
 // RFC 3261 8.2.2 / 20.16: a request's CSeq method equals its method
@@ -169,7 +180,8 @@ Result<std::optional<std::uint32_t>> Message::contentLength() const {
 // Contact = ( STAR / (contact-param *(COMMA contact-param)) ) (RFC 3261 20.10).
 Result<ContactList> Message::contacts() const {
   constexpr SipError kBad{400, "Bad Contact header"};
-  ContactList list;
+  Result<ContactList> r(std::in_place);
+  ContactList& list = *r;
   for (const auto& h : headers_) {
     if (h.id != HeaderId::kContact) continue;
     SipError error = kBad;
@@ -178,9 +190,9 @@ Result<ContactList> Message::contacts() const {
         list.star = true;
         return true;
       }
-      auto na = NameAddr::parse(element);
-      if (!na) return false;
-      ContactEntry entry{std::move(*na), std::nullopt, std::nullopt};
+      // Parsed in place; on an error the whole list is dropped.
+      ContactEntry& entry = list.entries.emplace_back();
+      if (NameAddr::parseInto(element, entry.address)) return false;
       if (const GenericParam* e = findParam(entry.address.params, "expires")) {
         const auto n = scan::parseUnsigned(e->value, 0xFFFFFFFFu);
         if (!n) {
@@ -196,14 +208,16 @@ Result<ContactList> Message::contacts() const {
           return false;
         }
       }
-      list.entries.push_back(std::move(entry));
       return true;
     });
-    if (!ok) return error;
+    if (!ok) {
+      r = error;
+      return r;
+    }
   }
   // "*" stands alone (RFC 3261 10.2.2).
-  if (list.star && !list.entries.empty()) return kBad;
-  return list;
+  if (list.star && !list.entries.empty()) r = kBad;
+  return r;
 }
 
 Result<std::vector<NameAddr>> Message::routes() const {
