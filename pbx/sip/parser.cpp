@@ -66,6 +66,8 @@ class MessageParser {
   static Result<Message> parse(std::string bytes);
 
  private:
+  // parse() into a default-constructed Message: nullopt or the error.
+  static std::optional<SipError> parseInto(std::string bytes, Message& m);
   static std::optional<SipError> startLine(Message& m, std::string_view line);
   static std::optional<SipError> requestLine(Message& m, std::string_view line);
   static std::optional<SipError> statusLine(Message& m, std::string_view line);
@@ -123,8 +125,14 @@ std::optional<SipError> MessageParser::startLine(Message& m, std::string_view li
   return requestLine(m, line);
 }
 
+// Filled in place and returned as the one object: no move of the Message.
 Result<Message> MessageParser::parse(std::string bytes) {
-  Message m;
+  Result<Message> r(std::in_place);
+  if (auto err = parseInto(std::move(bytes), *r)) r = *err;
+  return r;
+}
+
+std::optional<SipError> MessageParser::parseInto(std::string bytes, Message& m) {
   m.buffer_ = std::move(bytes);
   // Views point into buffer_, so its bytes must not live inside the string
   // object (small-string storage would move with the Message).
@@ -267,7 +275,7 @@ Result<Message> MessageParser::parse(std::string bytes) {
   } else {
     m.body_ = data.substr(pos);
   }
-  return m;
+  return std::nullopt;
 }
 
 }  // namespace duplex::sip
