@@ -83,10 +83,12 @@ constexpr std::array<NameEntry, 13> kCompact = {{
 // costs one probe and one case-insensitive comparison.
 constexpr std::size_t kSlots = 128;
 
+// Octets or'ed with 0x20 fold the case of letters without a branch (other
+// octets may collide: the key comparison is exact).
 constexpr std::size_t nameHash(std::string_view n) {
-  const std::size_t first = static_cast<unsigned char>(scan::lower(n[0]));
-  const std::size_t second = static_cast<unsigned char>(scan::lower(n[n.size() > 1 ? 1 : 0]));
-  const std::size_t last = static_cast<unsigned char>(scan::lower(n[n.size() - 1]));
+  const std::size_t first = static_cast<unsigned char>(n[0]) | 0x20u;
+  const std::size_t second = static_cast<unsigned char>(n[n.size() > 1 ? 1 : 0]) | 0x20u;
+  const std::size_t last = static_cast<unsigned char>(n[n.size() - 1]) | 0x20u;
   return (n.size() * 14 + first * 11 + second * 3 + last) % kSlots;  // 53 probes for 52 names
 }
 
