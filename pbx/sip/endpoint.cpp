@@ -264,6 +264,13 @@ bool SipEndpoint::send(const Message& /*message*/, std::string_view wire, const 
   return transport->send(wire, to).accepted;
 }
 
+bool SipEndpoint::sendBytes(std::string_view bytes, const Destination& to) {
+  SipTransport* transport = transports_[static_cast<std::size_t>(to.transport)];
+  if (transport == nullptr) return false;
+  if (send_observer_) send_observer_(bytes, to);
+  return transport->send(bytes, to).accepted;
+}
+
 void SipEndpoint::sendRaw(std::string_view wire, const Origin& origin) {
   const Destination to = replyTo(origin);
   SipTransport* transport = transports_[static_cast<std::size_t>(to.transport)];
@@ -351,12 +358,18 @@ void SipEndpoint::onAck(TransactionId id, const Message& ack) {
 }
 
 void SipEndpoint::onAckTimeout(TransactionId /*id*/) {}
-void SipEndpoint::onResponse(TransactionId /*id*/, const Message& /*response*/) {}
-void SipEndpoint::onClientTimeout(TransactionId /*id*/, const Message& /*timeout*/) {}
+void SipEndpoint::onResponse(TransactionId id, const Message& response) {
+  if (client_handler_ != nullptr) client_handler_->onResponse(*this, id, response);
+}
+void SipEndpoint::onClientTimeout(TransactionId id, const Message& /*timeout*/) {
+  if (client_handler_ != nullptr) client_handler_->onClientTimeout(*this, id);
+}
 void SipEndpoint::onStrayResponse(const Message& /*response*/) {
   ++stats_.stray_responses;
 }
-void SipEndpoint::onTransportError(TransactionId /*id*/) {}
+void SipEndpoint::onTransportError(TransactionId id) {
+  if (client_handler_ != nullptr) client_handler_->onTransportError(*this, id);
+}
 
 void SipEndpoint::onTerminated(TransactionId id) {
   // A handler may serve several methods: tell each one once.

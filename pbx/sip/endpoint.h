@@ -51,6 +51,21 @@ class RequestHandler {
   virtual void onTerminated(SipEndpoint& /*endpoint*/, TransactionId /*id*/) {}
 };
 
+// What a layer above implements to learn how its client transactions
+// (started with transactions().sendRequest()) ended, e.g. the registrar
+// adapter's keep-alive OPTIONS. Called on the SIP loop thread; ids of
+// transactions the handler did not start are passed too (ignore them).
+class ClientHandler {
+ public:
+  virtual ~ClientHandler() = default;
+  // Every response the transaction layer passes up (1xx and the final one).
+  virtual void onResponse(SipEndpoint& endpoint, TransactionId id, const Message& response) = 0;
+  // Timer B/F fired (RFC 3261 8.1.3.1: as a 408).
+  virtual void onClientTimeout(SipEndpoint& endpoint, TransactionId id) = 0;
+  // Sending failed (client or server transaction; RFC 3261 8.1.3.1: as a 503).
+  virtual void onTransportError(SipEndpoint& endpoint, TransactionId id) = 0;
+};
+
 struct EndpointOptions {
   std::string server = "Duplex PBX";   // Server header of our responses
   std::vector<std::string> supported;  // option tags (Supported, Require checks)
@@ -84,6 +99,11 @@ class SipEndpoint final : private TransactionTransport, private TransactionUser 
   // The handler for a method (nullptr removes it). Methods without a handler
   // get 405 with Allow; ACK and CANCEL follow INVITE's handler.
   void setHandler(Method method, RequestHandler* handler);
+  // The handler of client-transaction outcomes (nullptr removes it).
+  void setClientHandler(ClientHandler* handler) { client_handler_ = handler; }
+  // Sends bytes that are no message (the RFC 5626 4.4.1 CRLF keep-alive).
+  // Returns false when no transport takes them.
+  bool sendBytes(std::string_view bytes, const Destination& to);
   // Called with every message sent (for SIP tracing).
   void setSendObserver(std::function<void(std::string_view wire, const Destination& to)> fn) {
     send_observer_ = std::move(fn);
@@ -136,6 +156,7 @@ class SipEndpoint final : private TransactionTransport, private TransactionUser 
   TransactionLayer layer_;
   std::array<SipTransport*, 3> transports_{};   // by Transport
   std::array<RequestHandler*, 16> handlers_{};  // by Method
+  ClientHandler* client_handler_ = nullptr;
   std::vector<std::string_view> supported_views_;
   std::function<void(std::string_view, const Destination&)> send_observer_;
   std::mt19937_64 tag_random_;
