@@ -26,6 +26,13 @@ void applyComponentLevel(Config& c, const ConfigValue& v) {
   c.log.component_levels[I] = levelFromName(v.text);
 }
 
+constexpr std::string_view kLimitModes[] = {"replace_oldest", "reject"};
+constexpr std::string_view kKeepAliveKinds[] = {"options", "crlf"};
+
+int toInt(const ConfigValue& v) {
+  return static_cast<int>(v.number);
+}
+
 constexpr std::int64_t kSecond = 1000;
 constexpr std::int64_t kKiB = 1024;
 
@@ -236,6 +243,78 @@ const KeySpec kSchema[] = {
              c.network.local_networks.push_back(*parseCidr(item, why));
            }
          }},
+    // Seconds throughout (RFC 3261 10.2.1.1 Expires, RFC 3261 20.23 Min-Expires).
+    {.name = "registrar.realm",
+     .type = ValueType::kHost,
+     .default_value = "<main_address>",
+     .doc = "Digest realm (RFC 7616 3.3) of the HA1s; empty = this machine's hostname.",
+     .allow_empty = true,
+     .apply = [](Config& c, const ConfigValue& v) { c.sip.registrar.realm = v.text; }},
+    {.name = "registrar.min_expires",
+     .type = ValueType::kInt,
+     .default_value = "60",
+     .doc = "Shortest registration granted, seconds; shorter non-zero requests get 423.",
+     .min = 1,
+     .max = 86400,
+     .apply = [](Config& c, const ConfigValue& v) { c.sip.registrar.min_expires = toInt(v); }},
+    {.name = "registrar.max_expires",
+     .type = ValueType::kInt,
+     .default_value = "3600",
+     .doc = "Longest registration granted, seconds (also the default).",
+     .min = 1,
+     .max = 86400,
+     .apply = [](Config& c, const ConfigValue& v) { c.sip.registrar.max_expires = toInt(v); }},
+    {.name = "registrar.max_contacts",
+     .type = ValueType::kInt,
+     .default_value = "5",
+     .doc = "Bindings (phones) per extension at once.",
+     .min = 1,
+     .max = 100,
+     .apply = [](Config& c, const ConfigValue& v) { c.sip.registrar.max_contacts = toInt(v); }},
+    {.name = "registrar.contact_limit_mode",
+     .type = ValueType::kEnum,
+     .default_value = "replace_oldest",
+     .doc = "Past registrar.max_contacts: drop the oldest binding, or reject with 403.",
+     .choices = kLimitModes,
+     .apply = [](Config& c,
+                 const ConfigValue& v) { c.sip.registrar.reject_over_limit = v.text == "reject"; }},
+    {.name = "registrar.keepalive_interval",
+     .type = ValueType::kInt,
+     .default_value = "25",
+     .doc = "Seconds between keep-alives to phones behind NAT (well inside a NAT's 30 s).",
+     .min = 5,
+     .max = 3600,
+     .apply = [](Config& c,
+                 const ConfigValue& v) { c.sip.registrar.keepalive_interval = toInt(v); }},
+    {.name = "registrar.keepalive_kind",
+     .type = ValueType::kEnum,
+     .default_value = "options",
+     .doc = "Keep-alive sent: an OPTIONS request (answered), or a CRLF ping (RFC 5626 4.4.1).",
+     .choices = kKeepAliveKinds,
+     .apply = [](Config& c,
+                 const ConfigValue& v) { c.sip.registrar.keepalive_crlf = v.text == "crlf"; }},
+    {.name = "registrar.keepalive_failures",
+     .type = ValueType::kInt,
+     .default_value = "3",
+     .doc = "Unanswered OPTIONS keep-alives in a row that remove a binding.",
+     .min = 1,
+     .max = 100,
+     .apply = [](Config& c,
+                 const ConfigValue& v) { c.sip.registrar.keepalive_failures = toInt(v); }},
+    {.name = "registrar.nat_max_expires",
+     .type = ValueType::kInt,
+     .default_value = "0",
+     .doc = "Cap on the registration of phones behind NAT, seconds; 0 = off.",
+     .min = 0,
+     .max = 86400,
+     .apply = [](Config& c, const ConfigValue& v) { c.sip.registrar.nat_max_expires = toInt(v); }},
+    {.name = "auth.nonce_lifetime",
+     .type = ValueType::kInt,
+     .default_value = "300",
+     .doc = "Seconds a digest nonce stays valid; older ones get stale=true (RFC 7616 3.3).",
+     .min = 10,
+     .max = 86400,
+     .apply = [](Config& c, const ConfigValue& v) { c.sip.registrar.nonce_lifetime = toInt(v); }},
 };
 
 #undef DUPLEX_COMPONENT_LEVEL
@@ -523,6 +602,18 @@ Config resolveConfig(const RawValues& file, const RawValues& overrides) {
                       ": sip.tcp_max_per_ip: " + std::to_string(config.sip.tcp_max_per_ip) +
                       " is more than sip.tcp_max_connections (" +
                       std::to_string(config.sip.tcp_max_connections) + ")");
+  }
+  const RegistrarSettings& r = config.sip.registrar;
+  if (r.min_expires > r.max_expires) {
+    throw ConfigError(originOf("registrar.min_expires") + ": registrar.min_expires: " +
+                      std::to_string(r.min_expires) + " is more than registrar.max_expires (" +
+                      std::to_string(r.max_expires) + ")");
+  }
+  if (r.nat_max_expires != 0 &&
+      (r.nat_max_expires < r.min_expires || r.nat_max_expires > r.max_expires)) {
+    throw ConfigError(originOf("registrar.nat_max_expires") +
+                      ": registrar.nat_max_expires: " + std::to_string(r.nat_max_expires) +
+                      " is outside registrar.min_expires..registrar.max_expires (0 = off)");
   }
   return config;
 }

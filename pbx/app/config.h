@@ -45,6 +45,21 @@ struct Cidr {
   bool operator==(const Cidr&) const = default;
 };
 
+// The registrar and digest authentication (registrar/registrar.h,
+// registrar/digest_authenticator.h); served on the SIP loop.
+struct RegistrarSettings {
+  std::string realm;  // digest realm; "" = this machine's hostname
+  int min_expires = 60;
+  int max_expires = 3600;
+  int max_contacts = 5;
+  bool reject_over_limit = false;  // contact_limit_mode = reject
+  int keepalive_interval = 25;     // seconds
+  bool keepalive_crlf = false;     // keepalive_kind = crlf
+  int keepalive_failures = 3;
+  int nat_max_expires = 0;  // 0 = off
+  int nonce_lifetime = 300;
+};
+
 struct SipConfig {
   std::string bind;        // IP literal; "0.0.0.0" = all IPv4 interfaces
   std::uint16_t port = 0;  // 0 = any free port (tests)
@@ -59,6 +74,7 @@ struct SipConfig {
   std::chrono::milliseconds t4{};  // RFC 3261 17.1.2.2: max time a message stays in the network
   bool trace = false;              // initial state of SIP message tracing
   std::string user_agent;          // User-Agent / Server header text; "" = none
+  RegistrarSettings registrar;
 };
 
 struct AdminConfig {

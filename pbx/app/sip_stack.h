@@ -64,6 +64,9 @@ class SipStack {
   sip::SipEndpoint& endpoint() { return *endpoint_; }
   sip::UdpTransport* udp() const { return udp_.get(); }  // null when sip.udp is false
   sip::TcpTransport* tcp() const { return tcp_.get(); }  // null when sip.tcp is false
+  // One loop timer at the transaction layer's earliest deadline; call it
+  // after starting client transactions from outside a message (keep-alives).
+  void rearmTimer();
 
  private:
   void bindTransports();
@@ -71,7 +74,6 @@ class SipStack {
   // Everything received goes to the endpoint; the one timer follows the
   // transaction layer's next deadline.
   void onMessage(std::string bytes, const sip::Origin& origin);
-  void rearmTimer();
   void onRejected(const sip::RejectedMessage& rejected);
   void onClosed(const sip::ConnectionClosed& closed);
 

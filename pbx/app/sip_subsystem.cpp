@@ -6,8 +6,12 @@
 
 #include <future>
 
+#include <Poco/Exception.h>
+#include <Poco/Util/Application.h>
+
 #include "pbx/app/exit_codes.h"
 #include "pbx/app/startup_error.h"
+#include "pbx/app/subsystems.h"
 #include "pbx/sip/transport.h"
 
 namespace duplex::app {
@@ -15,7 +19,28 @@ namespace duplex::app {
 SipSubsystem::SipSubsystem(const SipConfig& config, const Logging& logging)
     : ComponentSubsystem("sip"), config_(config), logging_(logging) {}
 
+namespace {
+
+// The daemon's start-up database connection, or nullptr when the application
+// has no DatabaseSubsystem.
+db::Database* startupDatabase() {
+  try {
+    return Poco::Util::Application::instance().getSubsystem<DatabaseSubsystem>().database();
+  } catch (const Poco::Exception&) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
 void SipSubsystem::start() {
+  if (db::Database* db = startupDatabase()) {
+    try {
+      registrar_ = std::make_unique<RegistrarStartup>(config_.registrar, *db, db->path());
+    } catch (const std::exception& e) {
+      throw StartupError(std::string("registrar: cannot start: ") + e.what(), kExitSoftware);
+    }
+  }
   std::promise<void> ready;
   std::future<void> bound = ready.get_future();
   thread_ =
@@ -24,9 +49,11 @@ void SipSubsystem::start() {
     bound.get();
   } catch (const sip::TransportError& e) {
     thread_.join();
+    registrar_.reset();
     throw StartupError(std::string("sip.port: ") + e.what(), kExitUnavailable);
   } catch (const std::exception& e) {
     thread_.join();
+    registrar_.reset();
     throw StartupError(std::string("sip: cannot start: ") + e.what(), kExitSoftware);
   }
 }
@@ -35,10 +62,17 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
   pthread_setname_np(pthread_self(), "sip");
   std::unique_ptr<sip::EventLoop> loop;
   std::unique_ptr<SipStack> stack;
+  std::unique_ptr<RegistrarWiring> registrar;
   try {
     loop = std::make_unique<sip::EventLoop>();
     stack = std::make_unique<SipStack>(*loop, config_, logging_);
+    if (registrar_) {
+      registrar =
+          std::make_unique<RegistrarWiring>(*loop, stack->endpoint(), config_.registrar,
+                                            *registrar_, [s = stack.get()] { s->rearmTimer(); });
+    }
   } catch (...) {
+    registrar.reset();
     stack.reset();
     ready.set_exception(std::current_exception());
     return;
@@ -60,6 +94,7 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
     std::lock_guard lock(mutex_);
     loop_ = nullptr;
   }
+  registrar.reset();
   stack.reset();  // closes the transports on the loop thread
   loop.reset();
   // The main thread waits in sigwait(): wake it so the daemon stops (exit code
@@ -73,6 +108,10 @@ void SipSubsystem::stop() {
     if (loop_) loop_->stop();
   }
   if (thread_.joinable()) thread_.join();
+  if (registrar_) {
+    registrar_->shutdown();  // commits the bindings still queued
+    registrar_.reset();
+  }
 }
 
 std::vector<ListeningPoint> SipSubsystem::listeningPoints() const {

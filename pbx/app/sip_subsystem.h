@@ -3,7 +3,9 @@
 // binds the transports; initialize() waits for that and fails with the
 // transport's message (kExitUnavailable) when a port is taken. Then the
 // thread runs the loop until uninitialize(), which stops the loop and joins;
-// the stack is destroyed on the loop thread, closing the sockets.
+// the stack is destroyed on the loop thread, closing the sockets. With the
+// database open (DatabaseSubsystem) the loop also serves REGISTER
+// (registrar_wiring.h); the bindings still queued are committed on stop.
 //
 // Thread: initialize/uninitialize/listeningPoints on the main thread; post()
 // from any thread.
@@ -18,6 +20,7 @@
 
 #include "pbx/app/component_subsystem.h"
 #include "pbx/app/config.h"
+#include "pbx/app/registrar_wiring.h"
 #include "pbx/app/sip_stack.h"
 
 namespace duplex::app {
@@ -47,6 +50,9 @@ class SipSubsystem final : public ComponentSubsystem {
   sip::EventLoop* loop_ = nullptr;  // guarded by mutex_; lives on the SIP thread's stack
   std::vector<ListeningPoint> points_;
   std::atomic<bool> failed_{false};
+  // Read at start() when the application has a DatabaseSubsystem (the
+  // daemon); without one (tests of the transports alone) REGISTER gets 405.
+  std::unique_ptr<RegistrarStartup> registrar_;
 };
 
 }  // namespace duplex::app

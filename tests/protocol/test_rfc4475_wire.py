@@ -15,14 +15,16 @@ import duplexd  # noqa: E402
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "rfc4475")
 
 # Final status the daemon answers with, or None for "dropped, no answer".
-# Until the registrar and call control land, the daemon is an endpoint that
-# serves OPTIONS only: other known methods get 405 (RFC 4475 3.3.7 names 405
-# as the non-registrar verdict). Those rows change when the registrar (401)
-# and call control issues land.
+# The daemon serves OPTIONS and REGISTER: a REGISTER that passes the stateless
+# checks gets the registrar's digest challenge, 401 (RFC 3261 10.3 step 2;
+# RFC 4475 3.3.7 accepts it from a registrar: regaut01's credentials are for
+# another realm, so they are answered with a fresh challenge). Other known
+# methods get 405 until the call control issue lands; unksm2 stays 400 (its
+# To URI scheme is rejected statelessly).
 EXPECTED = {
     # 3.1.1 valid
-    "wsinv": 405, "intmeth": 501, "esc01": 405, "escnull": 405, "esc02": 501,
-    "lwsdisp": 200, "longreq": 405, "dblreq": 405, "semiuri": 200, "transports": 200,
+    "wsinv": 405, "intmeth": 501, "esc01": 405, "escnull": 401, "esc02": 501,
+    "lwsdisp": 200, "longreq": 405, "dblreq": 401, "semiuri": 200, "transports": 200,
     "mpart01": 405, "unreason": None, "noreason": None,
     # 3.1.2 invalid
     "badinv01": 400, "clerr": 400, "ncl": 400, "scalar02": 400, "scalarlg": None,
@@ -33,8 +35,8 @@ EXPECTED = {
     "badbranch": 200,
     # 3.3 application layer
     "insuf": 400, "unkscm": 416, "novelsc": 416, "unksm2": 400, "bext01": 420,
-    "invut": 415, "regaut01": 405, "multi01": 400, "mcl01": 400, "bcast": None,
-    "zeromf": 483, "cparam01": 405, "cparam02": 405, "regescrt": 405, "sdp01": 406,
+    "invut": 415, "regaut01": 401, "multi01": 400, "mcl01": 400, "bcast": None,
+    "zeromf": 483, "cparam01": 401, "cparam02": 401, "regescrt": 401, "sdp01": 406,
     # 3.4 backward compatibility
     "inv2543": 405,
     # not in the RFC text: no Via to answer by, so dropped (INDEX.md: 400 or drop)

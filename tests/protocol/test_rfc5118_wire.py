@@ -13,9 +13,10 @@ import duplexd  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "rfc5118")
 
-# Until registrar and call control land: OPTIONS 200, other methods 405.
+# OPTIONS 200; REGISTER 401, the registrar's digest challenge (RFC 3261 10.3
+# step 2); other methods 405 until call control lands.
 EXPECTED = {
-    "ipv6-good": 405, "ipv6-bad": 400, "port-ambiguous": 405, "port-unambiguous": 405,
+    "ipv6-good": 401, "ipv6-bad": 400, "port-ambiguous": 401, "port-unambiguous": 401,
     "via-received-param-with-delim": 405, "via-received-param-no-delim": 200,
     "ipv6-in-sdp": 405, "mult-ip-in-header": 405, "mult-ip-in-sdp": 405,
     "ipv4-mapped-ipv6": 405, "ipv6-bug-abnf-3-colons": 200,
