@@ -86,6 +86,18 @@ TEST_F(RegisterHandlerTest, WrongPasswordAndUnknownUserGetTheSame403) {
   EXPECT_TRUE(headerValues(wrong, "WWW-Authenticate").empty());
 }
 
+TEST_F(RegisterHandlerTest, DisabledExtensionIsForbiddenLikeAnUnknownOne) {
+  credentials.users["101"].enabled = false;
+  RegisterSpec spec;
+  sip::Message challenge = exchange(registerText(spec, "z9hG4bKe1"), phone);
+  spec.cseq = 2;
+  spec.extra = authorization(challenge, "101", "secret-101", DigestAlgorithm::kSha256);
+  sip::Message r = exchange(registerText(spec, "z9hG4bKe2"), phone);
+  EXPECT_EQ(r.statusCode(), 403);
+  EXPECT_EQ(r.reasonPhrase(), "Forbidden");
+  EXPECT_TRUE(registrar.lookup(1, wallNow()).empty());
+}
+
 TEST_F(RegisterHandlerTest, UnknownUserIsChallengedLikeAKnownOne) {
   RegisterSpec known;
   RegisterSpec unknown;

@@ -85,10 +85,18 @@ std::string RegisterFixture::authorization(const sip::Message& challenge, const 
     const std::string response =
         registrar::computeResponse(algorithm, registrar::ha1(algorithm, user, realm, password),
                                    nonce, nc, cnonce, "auth", "REGISTER", uri);
-    return "Authorization: Digest username=\"" + user + "\", realm=\"" + realm + "\", nonce=\"" +
-           nonce + "\", uri=\"" + uri + "\", response=\"" + response +
-           "\", algorithm=" + std::string(registrar::toString(algorithm)) + ", cnonce=\"" + cnonce +
-           "\", qop=auth, nc=" + nc + ", opaque=\"" + opaque + "\"\r\n";
+    std::string out = "Authorization: Digest username=\"" + user;
+    out += "\", realm=\"" + realm;
+    out += "\", nonce=\"" + nonce;
+    out += "\", uri=\"" + uri;
+    out += "\", response=\"" + response;
+    out += "\", algorithm=";
+    out += registrar::toString(algorithm);
+    out += ", cnonce=\"" + cnonce;
+    out += "\", qop=auth, nc=" + nc;
+    out += ", opaque=\"" + opaque;
+    out += "\"\r\n";
+    return out;
   }
   ADD_FAILURE() << "no challenge for " << registrar::toString(algorithm);
   return {};
