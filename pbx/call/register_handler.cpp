@@ -120,6 +120,8 @@ void RegisterHandler::onRequest(sip::SipEndpoint& endpoint, sip::TransactionId i
     for (const registrar::CurrentBinding& binding : decision.bindings) {
       headers.emplace_back("Contact", formatContact(binding));
     }
+    // RFC 3261 10.3 step 8: Date, which phones without NTP set their clock by.
+    headers.emplace_back("Date", formatSipDate(now));
   } else if (decision.status == 423) {  // RFC 3261 21.4.17
     headers.emplace_back("Min-Expires", std::to_string(decision.minExpires));
   }

@@ -19,7 +19,7 @@
 //   404 Not Found  the To URI is not a SIP URI with a user part (after auth)
 //   400 <reason>   malformed credentials, digest uri not the Request-URI
 //        (RFC 7616 3.4.6), unreadable To/Contact/Expires/CSeq, registrar 400s
-//   200 OK         with one Contact per current binding `<uri>;expires=N`
+//   200 OK         with one Contact per current binding `<uri>;expires=N`, Date
 //   423 + Min-Expires, 403, 500: registrar decisions with their reasons
 #pragma once
 

@@ -2,6 +2,7 @@
 #include "pbx/call/register_request.h"
 
 #include <cstdio>
+#include <ctime>
 
 namespace duplex::call {
 
@@ -74,6 +75,21 @@ sip::Result<registrar::RegistrationRequest> toRegistrationRequest(const sip::Mes
   if (!via) return via.error();
   out.viaHost = std::string(via->host);
   out.viaPort = via->port;
+  return out;
+}
+
+std::string formatSipDate(registrar::Instant at) {
+  // Names spelled out: strftime's %a/%b follow the locale.
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t t = static_cast<std::time_t>(registrar::unixSecondsFloor(at));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char out[40];
+  std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
   return out;
 }
 

@@ -21,6 +21,9 @@ sip::Result<registrar::RegistrationRequest> toRegistrationRequest(const sip::Mes
 // RFC 5626 6).
 std::string formatContact(const registrar::CurrentBinding& binding);
 
+// RFC 3261 20.17 rfc1123-date in GMT: "Sun, 22 Nov 2026 23:44:37 GMT".
+std::string formatSipDate(registrar::Instant at);
+
 registrar::Transport toRegistrarTransport(sip::Transport transport);
 sip::Transport toSipTransport(registrar::Transport transport);
 

@@ -52,6 +52,9 @@ TEST_F(RegisterHandlerTest, AuthenticatedRegisterListsTheContactWithExpires) {
     EXPECT_EQ(headerValues(ok, "Contact"),
               std::vector<std::string>{"<sip:101@198.51.100.20:5060>;expires=600"});
     EXPECT_NE(ok.to()->tag(), "");
+    // 1,700,000,000 s after the epoch (the fixture's wall clock), in GMT.
+    EXPECT_EQ(headerValues(ok, "Date"), std::vector<std::string>{"Tue, 14 Nov 2023 22:13:20 GMT"});
+    EXPECT_TRUE(ok.date());
   }
   EXPECT_EQ(handler.stats().accepted, 2u);
 }
