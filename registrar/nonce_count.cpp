@@ -1,6 +1,9 @@
 // Nonce-count table; see nonce_count.h.
 #include "registrar/nonce_count.h"
 
+#include <new>
+#include <type_traits>
+
 #include <bit>
 
 namespace duplex::registrar {
@@ -15,7 +18,12 @@ bool newer(std::uint32_t a, std::uint32_t b) {
 }  // namespace
 
 NonceCountTable::NonceCountTable(std::size_t capacity)
-    : slots_(std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity)), mask_(slots_.size() - 1) {}
+    : mask_(std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity) - 1) {
+  // Slot is trivially copyable and all-zero means empty.
+  static_assert(std::is_trivially_copyable_v<Slot>);
+  slots_.reset(static_cast<Slot*>(std::calloc(mask_ + 1, sizeof(Slot))));
+  if (!slots_) throw std::bad_alloc();
+}
 
 NonceCountTable::Check NonceCountTable::check(const NonceIdentity& nonce, std::uint32_t nc) const {
   const Slot& slot = slots_[nonce.sequence & mask_];

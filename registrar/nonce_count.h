@@ -20,6 +20,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "registrar/nonce.h"
@@ -45,7 +47,7 @@ class NonceCountTable {
   // returned kFresh and the response verified.
   void commit(const NonceIdentity& nonce, std::uint32_t nc);
 
-  std::size_t capacity() const { return slots_.size(); }
+  std::size_t capacity() const { return mask_ + 1; }
 
  private:
   struct Slot {
@@ -53,7 +55,12 @@ class NonceCountTable {
     std::uint32_t highestNc = 0;  // 0: empty (a valid nc is >= 1)
   };
 
-  std::vector<Slot> slots_;
+  // calloc'd: the kernel hands out zero pages lazily, so an idle PBX does
+  // not keep the whole megabyte resident (a zero-filled vector would).
+  struct FreeSlots {
+    void operator()(Slot* p) const { std::free(p); }
+  };
+  std::unique_ptr<Slot[], FreeSlots> slots_;
   std::size_t mask_;
 };
 

@@ -62,13 +62,15 @@ UdpTransport::UdpTransport(EventLoop& loop, UdpConfig config, TransportHandlers 
 
   const std::size_t batch = std::max<std::size_t>(1, config_.receive_batch);
   const std::size_t size = std::max<std::size_t>(1, config_.max_message_size);
-  buffers_.resize(batch * size);
+  // Not zero-filled: pages become resident only as datagrams land in them,
+  // so the idle daemon stays small (a vector<char> would touch them all).
+  buffers_.reset(new char[batch * size]);
   headers_.resize(batch);
   iovecs_.resize(batch);
   sources_.resize(batch);
   controls_.resize(batch * kControlSize);
   for (std::size_t i = 0; i < batch; ++i) {
-    iovecs_[i].iov_base = buffers_.data() + i * size;
+    iovecs_[i].iov_base = buffers_.get() + i * size;
     iovecs_[i].iov_len = size;
   }
   watch_ = IoWatch(loop_, fd_.get(), [this] { onReadable(); });

@@ -61,7 +61,7 @@ class UdpTransport final : public SipTransport {
   TransportCounters counters_;
 
   // recvmmsg state, allocated once (batch * max_message_size bytes of data).
-  std::vector<char> buffers_;
+  std::unique_ptr<char[]> buffers_;
   std::vector<mmsghdr> headers_;
   std::vector<iovec> iovecs_;
   std::vector<transport_detail::SocketAddress> sources_;
