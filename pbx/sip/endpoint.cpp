@@ -27,33 +27,6 @@ Destination replyTo(const Origin& origin) {
   return Destination{origin.transport, origin.source, origin.connection_id, origin.local};
 }
 
-// RFC 3581 for everyone on UDP: a request whose top Via lacks `rport` is
-// given a bare one, so stampReceived() records the real source port and
-// responses go back to it (what Kamailio's force_rport() and Asterisk's
-// force_rport=yes do). The Via header line holding the top Via is re-added
-// first, so the order of the Via values is unchanged.
-void forceRport(Message& request) {
-  auto via = request.topVia();
-  if (!via || via->has_rport) return;
-  const Header* first = nullptr;
-  for (const Header& h : request.headers()) {
-    if (h.id == HeaderId::kVia) {
-      first = &h;
-      break;
-    }
-  }
-  if (first == nullptr) return;
-  const std::string name(first->name);
-  std::string line(first->value);
-  auto elements = splitHeaderList(line);
-  if (elements.empty()) return;
-  const std::size_t end =
-      static_cast<std::size_t>(elements.front().data() - line.data()) + elements.front().size();
-  line.insert(end, ";rport");
-  request.removeFirstHeader(HeaderId::kVia);
-  request.prependHeader(name, line);
-}
-
 bool hasToTag(const Message& m) {
   auto to = m.to();
   return to && !to->tag().empty();
@@ -212,7 +185,11 @@ void SipEndpoint::onRequestBytes(std::string bytes, const Origin& origin) {
   }
   Message request = std::move(parsed).value();
   request.setOrigin(origin);
-  if (origin.transport == Transport::kUdp) forceRport(request);
+  // RFC 3581 for everyone on UDP: the top Via is stamped as if it asked for
+  // `rport` (what Kamailio's force_rport() and Asterisk's force_rport=yes
+  // do), so every response goes back to the packet's source. Done once here;
+  // the server transaction then finds it stamped.
+  stampReceived(request, origin.transport == Transport::kUdp);
 
   const std::vector<Method> allowed = allowedMethods();
   const RequestPolicy policy{allowed, supported_views_};
@@ -221,7 +198,6 @@ void SipEndpoint::onRequestBytes(std::string bytes, const Origin& origin) {
     // is never answered (RFC 3261 17.1.1.3).
     ++stats_.stateless_rejections;
     if (request.method() != Method::kAck) {
-      stampReceived(request);
       sendStatelessResponse(request, rejection->status, rejection->reason, rejection->headers);
     }
     return;
@@ -231,7 +207,6 @@ void SipEndpoint::onRequestBytes(std::string bytes, const Origin& origin) {
   // and trunks send it as a keep-alive); a retransmission is simply answered
   // again, identically (the To tag is derived from the request).
   if (request.method() == Method::kOptions && handlerFor(Method::kOptions) == nullptr) {
-    stampReceived(request);
     answerOptions(request);
     return;
   }

@@ -124,7 +124,9 @@ Destination responseDestination(const Via& top, const Origin& origin);
 // with the source port. Other Vias and parameters are kept as they were.
 // Returns false and leaves the message alone when it has no origin or its
 // top Via does not parse.
-bool stampReceived(Message& request);
+// With `force_rport` the Via is stamped as if it carried `rport` (the PBX
+// does this for every UDP request: see SipEndpoint), in one rewrite.
+bool stampReceived(Message& request, bool force_rport = false);
 
 // A CANCEL for `invite` built per RFC 3261 9.1: same Request-URI, Call-ID,
 // From, To, CSeq number and Route set, the top Via only (same branch), CSeq

@@ -119,7 +119,7 @@ Destination responseDestination(const Via& top, const Origin& origin) {
   return d;
 }
 
-bool stampReceived(Message& request) {
+bool stampReceived(Message& request, bool force_rport) {
   if (!request.origin()) return false;
   const Result<Via> via = request.topVia();
   if (!via) return false;
@@ -128,7 +128,7 @@ bool stampReceived(Message& request) {
   // RFC 3261 18.2.1: received when sent-by differs from the source address;
   // RFC 3581 4: with rport always received, and rport=<source port>. A
   // value the client put in rport itself is overwritten: trust the packet.
-  const bool has_rport = via->has_rport;
+  const bool has_rport = via->has_rport || force_rport;
   const bool need_received = has_rport || !iequals(via->host, source.ip);
   if (!need_received) return true;
   if (via->received && iequals(*via->received, source.ip) &&
@@ -154,6 +154,10 @@ bool stampReceived(Message& request) {
       continue;
     }
     appendParam(out, p);
+  }
+  if (!via->has_rport && force_rport) {  // as if the client had asked
+    out += ";rport=";
+    appendNumber(out, source.port);
   }
   if (!wrote_received) appendReceived();
   replaceTopVia(request, out);

@@ -91,6 +91,22 @@ TEST(StampReceived, LeavesViaAloneWhenSentByIsTheSource) {
   EXPECT_EQ(*m.header(HeaderId::kVia), before);
 }
 
+TEST(StampReceived, ForcedRportStampsAsIfTheClientHadAskedInOneRewrite) {
+  RequestSpec spec;
+  Message m = received(spec, kFromNat);
+  ASSERT_TRUE(stampReceived(m, /*force_rport=*/true));
+  auto top = m.topVia();
+  ASSERT_TRUE(top.ok());
+  EXPECT_TRUE(top->has_rport);
+  EXPECT_EQ(top->rport, 40000);
+  EXPECT_EQ(top->received, "203.0.113.5");
+  // The transaction's own stamping then finds nothing to change.
+  const std::string stamped(*m.header(HeaderId::kVia));
+  ASSERT_TRUE(stampReceived(m));
+  EXPECT_EQ(*m.header(HeaderId::kVia), stamped);
+  EXPECT_EQ(responseDestination(*m.topVia(), kFromNat).endpoint, (Endpoint{"203.0.113.5", 40000}));
+}
+
 TEST(StampReceived, FillsRportAndAlwaysAddsReceived) {
   RequestSpec spec;
   spec.via = "SIP/2.0/UDP 192.168.1.10:5060;rport;branch=z9hG4bKphone1;x=\"a;b\"";
