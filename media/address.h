@@ -1,0 +1,58 @@
+// A UDP transport address (IPv4 or IPv6 literal + port) as the relay keeps it:
+// a plain value holding the sockaddr the kernel gives and takes, so that
+// comparing a packet's source with a latched address and handing a
+// destination to sendmmsg() costs no allocation.
+//
+// For: media internals, pbx/call (what to pass as the SDP address of a leg).
+// Thread: a value; any thread.
+// Errors: parse() returns std::nullopt for anything that is not an IP literal
+// (hostnames are not resolved here: call control resolves them first).
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace duplex::media {
+
+class UdpAddress {
+ public:
+  UdpAddress();  // the unset address (family AF_UNSPEC)
+  // "192.0.2.1" / "2001:db8::1" (no brackets) and a port; nullopt otherwise.
+  static std::optional<UdpAddress> parse(std::string_view ip, std::uint16_t port);
+  // From what recvmmsg() filled in; an unknown family gives the unset address.
+  static UdpAddress fromSockaddr(const sockaddr* address, socklen_t length);
+
+  bool isSet() const { return storage_.v4.sin_family != AF_UNSPEC; }
+  int family() const { return storage_.v4.sin_family; }
+  std::uint16_t port() const;
+  void setPort(std::uint16_t port);
+  // "192.0.2.1" / "2001:db8::1"; "" when unset.
+  std::string ip() const;
+  // "192.0.2.1:4000" / "[2001:db8::1]:4000"; "" when unset.
+  std::string toString() const;
+
+  // The address says "no media here": 0.0.0.0 / :: (RFC 3264 8.4 hold) or port 0.
+  bool isNull() const;
+  // RFC 1918, RFC 6598 (100.64/10), link-local, loopback, fc00::/7, fe80::/10:
+  // an address that a peer on the Internet cannot send to.
+  bool isPrivate() const;
+  bool sameIp(const UdpAddress& other) const;
+  bool operator==(const UdpAddress& other) const;  // same family, IP and port
+
+  const sockaddr* sockaddrPtr() const { return &storage_.any; }
+  socklen_t sockaddrLength() const;
+
+ private:
+  union Storage {
+    sockaddr any;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  } storage_;
+};
+
+}  // namespace duplex::media
