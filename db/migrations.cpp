@@ -116,8 +116,33 @@ CREATE TABLE secrets (
 ) WITHOUT ROWID;
 )sql";
 
+
+// Migration 2 (admin issue): the admin login and the bearer tokens. Only
+// hashes are stored: the password as a PBKDF2 string, each token as the hex
+// SHA-256 of its text, so a copy of the database opens no door.
+constexpr std::string_view kAdminAuth = R"sql(
+CREATE TABLE admin_users (
+  name          TEXT    PRIMARY KEY NOT NULL,
+  -- "pbkdf2-sha256$<iterations>$<salt, base64>$<derived key, base64>"
+  password_hash TEXT    NOT NULL,
+  updated_at    INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER))
+) WITHOUT ROWID;
+
+CREATE TABLE admin_tokens (
+  id         INTEGER PRIMARY KEY,
+  token_hash TEXT    NOT NULL UNIQUE,  -- lowercase hex SHA-256 of the bearer token
+  kind       TEXT    NOT NULL CHECK (kind IN ('session', 'api')),
+  scope      TEXT    NOT NULL CHECK (scope IN ('read', 'full')),
+  name       TEXT    NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER             -- unix seconds; NULL = does not expire
+);
+CREATE INDEX admin_tokens_expires_at ON admin_tokens (expires_at);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "initial schema", kInitialSchema},
+    Migration{2, "admin users and tokens", kAdminAuth},
 };
 
 }  // namespace

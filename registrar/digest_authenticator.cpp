@@ -109,8 +109,13 @@ DigestAuthenticator::DigestAuthenticator(std::span<const std::uint8_t> secret,
     : nonces_(secret, realm, options.nonceLifetimeSeconds),
       counts_(options.nonceCountCapacity),
       failures_(failures),
-      hasher_(std::make_unique<detail::DigestHasher>()) {
+      hasher_(std::make_unique<detail::DigestHasher>()),
+      algorithms_(std::move(options.algorithms)) {
   if (realm.empty()) throw std::invalid_argument("digest realm must not be empty");
+  if (algorithms_.empty()) throw std::invalid_argument("no digest algorithm offered");
+  if (algorithms_.size() > 2 || (algorithms_.size() == 2 && algorithms_[0] == algorithms_[1])) {
+    throw std::invalid_argument("digest algorithm offered twice");
+  }
   // Unknown users are checked against a random HA1 nobody knows, so that they
   // cost the same hashing as real ones (no user enumeration by timing).
   std::array<std::uint8_t, 16> random{};
@@ -125,13 +130,16 @@ DigestAuthenticator::DigestAuthenticator(std::span<const std::uint8_t> secret,
 
 DigestAuthenticator::~DigestAuthenticator() = default;
 
-std::array<ChallengeParams, 2> DigestAuthenticator::challenge(std::int64_t now, bool stale) {
-  NonceText nonce = nonces_.issue(now);
+DigestAuthenticator::Challenges DigestAuthenticator::challenge(std::int64_t now, bool stale) {
+  const NonceText nonce = nonces_.issue(now);
   // RFC 8760 2.4 / RFC 7616 3.7: preferred algorithm first.
-  return {ChallengeParams{nonces_.realm(), nonce, nonces_.opaque(), DigestAlgorithm::kSha256, stale,
-                          "auth"},
-          ChallengeParams{nonces_.realm(), nonce, nonces_.opaque(), DigestAlgorithm::kMd5, stale,
-                          "auth"}};
+  Challenges challenges;
+  challenges.reserve(algorithms_.size());
+  for (DigestAlgorithm algorithm : algorithms_) {
+    challenges.push_back(
+        ChallengeParams{nonces_.realm(), nonce, nonces_.opaque(), algorithm, stale, "auth"});
+  }
+  return challenges;
 }
 
 AuthResult DigestAuthenticator::fail(AuthOutcome outcome, std::string_view reason,
@@ -165,6 +173,9 @@ AuthResult DigestAuthenticator::verify(const DigestCredentials& c, std::string_v
   std::optional<DigestAlgorithm> parsed = parseDigestAlgorithm(c.algorithm);
   if (!parsed) return malformed("Digest algorithm not supported");
   const DigestAlgorithm algorithm = *parsed;
+  if (std::find(algorithms_.begin(), algorithms_.end(), algorithm) == algorithms_.end()) {
+    return malformed("Digest algorithm not offered", algorithm);
+  }
   const std::size_t size = detail::digestSize(algorithm);
   if (!iequals(c.qop, "auth")) return malformed("Digest qop=auth required", algorithm);
   std::optional<std::uint32_t> nc = parseNc(c.nc);

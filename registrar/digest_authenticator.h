@@ -7,8 +7,8 @@
 // Thread: the SIP loop owns it; not thread-safe (it reuses OpenSSL contexts
 // and owns the nonce-count table). verify() allocates nothing on success.
 //
-// Flow: no credentials -> challenge(now) (both headers, SHA-256 first, one
-// nonce). Credentials -> look up the extension by credentials.username, pass
+// Flow: no credentials -> challenge(now) (one header per offered algorithm,
+// SHA-256 first by default, one nonce). Credentials -> look up the extension by credentials.username, pass
 // its HA1s (or nullopt if unknown or disabled) to verify() and answer per
 // AuthResult::outcome (see sipStatus()):
 //   kOk         accept.
@@ -39,7 +39,7 @@
 // the adapter may do it (RFC 7616 3.4.6) as it knows SIP URI equality.
 //
 // Errors: the constructor throws std::invalid_argument (secret < 16 bytes,
-// empty realm, lifetime <= 0) or std::runtime_error (libcrypto lacks MD5,
+// empty realm, lifetime <= 0, no algorithm or one twice) or std::runtime_error (libcrypto lacks MD5,
 // SHA-256 or HMAC). challenge() and verify() never throw for any input.
 #pragma once
 
@@ -50,6 +50,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "registrar/auth_failures.h"
 #include "registrar/digest.h"
@@ -123,7 +124,14 @@ class DigestAuthenticator {
     std::int64_t nonceLifetimeSeconds = NonceCodec::kDefaultLifetimeSeconds;
     // Nonces tracked for nc replay (registrar/nonce_count.h; 8 bytes each).
     std::size_t nonceCountCapacity = NonceCountTable::kDefaultCapacity;
+    // The algorithms offered, most preferred first (one WWW-Authenticate
+    // each). Default SHA-256 then MD5 (RFC 8760 2.4). Clients that take the
+    // first challenge whatever it is (sipp 3.6, some old phones) need MD5
+    // first. An answer with an algorithm not offered is kMalformed.
+    std::vector<DigestAlgorithm> algorithms = {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5};
   };
+  // Up to one challenge per algorithm, in the configured order.
+  using Challenges = std::vector<ChallengeParams>;
 
   // `secret`: db::SecretRepository::getOrCreate("digest-nonce", 32) or alike.
   DigestAuthenticator(std::span<const std::uint8_t> secret, std::string_view realm,
@@ -135,9 +143,10 @@ class DigestAuthenticator {
   DigestAuthenticator(const DigestAuthenticator&) = delete;
   DigestAuthenticator& operator=(const DigestAuthenticator&) = delete;
 
-  // SHA-256 first, MD5 second (RFC 8760 2.4: the client uses the first it
-  // supports), one fresh nonce shared by both.
-  std::array<ChallengeParams, 2> challenge(std::int64_t now, bool stale = false);
+  // One challenge per offered algorithm in Options::algorithms order (RFC
+  // 8760 2.4: the client uses the first it supports), one fresh nonce shared
+  // by all.
+  Challenges challenge(std::int64_t now, bool stale = false);
 
   // `stored`: nullopt for an unknown (or disabled) user name. `now`: unix
   // seconds.
@@ -156,6 +165,7 @@ class DigestAuthenticator {
   std::unique_ptr<detail::DigestHasher> hasher_;
   std::string dummyHa1Md5_;
   std::string dummyHa1Sha256_;
+  std::vector<DigestAlgorithm> algorithms_;
 };
 
 }  // namespace duplex::registrar

@@ -28,6 +28,8 @@ void applyComponentLevel(Config& c, const ConfigValue& v) {
 
 constexpr std::string_view kLimitModes[] = {"replace_oldest", "reject"};
 constexpr std::string_view kKeepAliveKinds[] = {"options", "crlf"};
+constexpr std::string_view kDigestAlgorithmOrders[] = {"sha256,md5", "md5,sha256", "sha256",
+                                                        "md5"};
 
 int toInt(const ConfigValue& v) {
   return static_cast<int>(v.number);
@@ -315,6 +317,14 @@ const KeySpec kSchema[] = {
      .min = 10,
      .max = 86400,
      .apply = [](Config& c, const ConfigValue& v) { c.sip.registrar.nonce_lifetime = toInt(v); }},
+    {.name = "auth.algorithms",
+     .type = ValueType::kEnum,
+     .default_value = "sha256,md5",
+     .doc = "Digest algorithms offered, preferred first (one WWW-Authenticate each). Phones "
+            "that answer only the first challenge and know only MD5 (sipp, old firmware) "
+            "need md5,sha256.",
+     .choices = kDigestAlgorithmOrders,
+     .apply = [](Config& c, const ConfigValue& v) { c.sip.registrar.digest_algorithms = v.text; }},
 };
 
 #undef DUPLEX_COMPONENT_LEVEL

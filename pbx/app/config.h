@@ -58,6 +58,7 @@ struct RegistrarSettings {
   int keepalive_failures = 3;
   int nat_max_expires = 0;  // 0 = off
   int nonce_lifetime = 300;
+  std::string digest_algorithms = "sha256,md5";  // auth.algorithms, preferred first
 };
 
 struct SipConfig {

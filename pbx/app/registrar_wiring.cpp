@@ -23,6 +23,19 @@ std::string hostName() {
   return name;
 }
 
+// auth.algorithms: "sha256,md5" and friends (validated by the config table).
+std::vector<registrar::DigestAlgorithm> digestAlgorithms(std::string_view order) {
+  std::vector<registrar::DigestAlgorithm> algorithms;
+  while (!order.empty()) {
+    const std::size_t comma = order.find(',');
+    const std::string_view name = order.substr(0, comma);
+    algorithms.push_back(name == "md5" ? registrar::DigestAlgorithm::kMd5
+                                       : registrar::DigestAlgorithm::kSha256);
+    order = comma == std::string_view::npos ? std::string_view{} : order.substr(comma + 1);
+  }
+  return algorithms;
+}
+
 registrar::RegistrarConfig registrarConfig(const RegistrarSettings& s) {
   registrar::RegistrarConfig c;
   c.minExpires = static_cast<std::uint32_t>(s.min_expires);
@@ -73,7 +86,9 @@ RegistrarWiring::RegistrarWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoin
       registrar_(registrarConfig(settings), *startup.writer),
       authenticator_(
           startup.nonceSecret, startup.realm, failures_,
-          registrar::DigestAuthenticator::Options{.nonceLifetimeSeconds = settings.nonce_lifetime}),
+          registrar::DigestAuthenticator::Options{
+              .nonceLifetimeSeconds = settings.nonce_lifetime,
+              .algorithms = digestAlgorithms(settings.digest_algorithms)}),
       handler_(registrar_, authenticator_, *startup.credentials, wallNow),
       timer_(loop) {
   const std::size_t loadedBindings = loadBindings(registrar_, startup.dbPath);

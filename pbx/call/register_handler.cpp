@@ -40,7 +40,7 @@ void RegisterHandler::answer(sip::SipEndpoint& endpoint, sip::TransactionId id, 
 
 void RegisterHandler::challenge(sip::SipEndpoint& endpoint, sip::TransactionId id,
                                 registrar::Instant now, bool stale) {
-  // RFC 8760 2.4: SHA-256 first, then MD5; one nonce for both.
+  // RFC 8760 2.4: one header per offered algorithm, preferred first; one nonce.
   Headers headers;
   for (const registrar::ChallengeParams& c :
        authenticator_.challenge(registrar::unixSecondsFloor(now), stale)) {

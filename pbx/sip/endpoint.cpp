@@ -332,21 +332,38 @@ void SipEndpoint::onAck(TransactionId id, const Message& ack) {
   if (RequestHandler* handler = handlerFor(Method::kInvite)) handler->onAck(*this, id, ack);
 }
 
+Result<TransactionId> SipEndpoint::sendRequest(Message request, const Destination& to,
+                                               ClientHandler* owner) {
+  auto id = layer_.sendRequest(std::move(request), to);
+  if (id && owner != nullptr) client_owners_[*id] = owner;
+  return id;
+}
+
+void SipEndpoint::forgetClientOwner(ClientHandler* owner) {
+  std::erase_if(client_owners_, [owner](const auto& entry) { return entry.second == owner; });
+}
+
+ClientHandler* SipEndpoint::clientHandlerFor(TransactionId id) const {
+  auto it = client_owners_.find(id);
+  return it != client_owners_.end() ? it->second : client_handler_;
+}
+
 void SipEndpoint::onAckTimeout(TransactionId /*id*/) {}
 void SipEndpoint::onResponse(TransactionId id, const Message& response) {
-  if (client_handler_ != nullptr) client_handler_->onResponse(*this, id, response);
+  if (ClientHandler* handler = clientHandlerFor(id)) handler->onResponse(*this, id, response);
 }
 void SipEndpoint::onClientTimeout(TransactionId id, const Message& /*timeout*/) {
-  if (client_handler_ != nullptr) client_handler_->onClientTimeout(*this, id);
+  if (ClientHandler* handler = clientHandlerFor(id)) handler->onClientTimeout(*this, id);
 }
 void SipEndpoint::onStrayResponse(const Message& /*response*/) {
   ++stats_.stray_responses;
 }
 void SipEndpoint::onTransportError(TransactionId id) {
-  if (client_handler_ != nullptr) client_handler_->onTransportError(*this, id);
+  if (ClientHandler* handler = clientHandlerFor(id)) handler->onTransportError(*this, id);
 }
 
 void SipEndpoint::onTerminated(TransactionId id) {
+  client_owners_.erase(id);
   // A handler may serve several methods: tell each one once.
   for (std::size_t i = 0; i < handlers_.size(); ++i) {
     RequestHandler* handler = handlers_[i];

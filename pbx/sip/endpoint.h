@@ -22,6 +22,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "pbx/sip/clock.h"
@@ -101,6 +102,15 @@ class SipEndpoint final : private TransactionTransport, private TransactionUser 
   void setHandler(Method method, RequestHandler* handler);
   // The handler of client-transaction outcomes (nullptr removes it).
   void setClientHandler(ClientHandler* handler) { client_handler_ = handler; }
+  // Starts a client transaction (TransactionLayer::sendRequest) whose
+  // responses, timeout and transport error go to `owner` instead of the
+  // handler set with setClientHandler(), so call control and the registrar
+  // adapter each see only their own transactions. Same errors as
+  // sendRequest(); `owner` must outlive the transaction or be released with
+  // forgetClientOwner().
+  Result<TransactionId> sendRequest(Message request, const Destination& to, ClientHandler* owner);
+  // Stops reporting transactions owned by `owner` (its destructor calls it).
+  void forgetClientOwner(ClientHandler* owner);
   // Sends bytes that are no message (the RFC 5626 4.4.1 CRLF keep-alive).
   // Returns false when no transport takes them.
   bool sendBytes(std::string_view bytes, const Destination& to);
@@ -157,6 +167,8 @@ class SipEndpoint final : private TransactionTransport, private TransactionUser 
   std::array<SipTransport*, 3> transports_{};   // by Transport
   std::array<RequestHandler*, 16> handlers_{};  // by Method
   ClientHandler* client_handler_ = nullptr;
+  ClientHandler* clientHandlerFor(TransactionId id) const;
+  std::unordered_map<TransactionId, ClientHandler*> client_owners_;  // sendRequest(.., owner)
   std::vector<std::string_view> supported_views_;
   std::function<void(std::string_view, const Destination&)> send_observer_;
   std::mt19937_64 tag_random_;

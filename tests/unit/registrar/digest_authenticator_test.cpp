@@ -76,6 +76,38 @@ TEST_F(DigestAuthenticatorTest, ChallengeOffersSha256FirstThenMd5WithOneNonce) {
   EXPECT_TRUE(auth.challenge(kNow, true)[1].stale);
 }
 
+TEST_F(DigestAuthenticatorTest, ConfiguredOrderIsTheChallengeOrderAndOnlyOfferedVerify) {
+  DigestAuthenticator md5First{kSecret, kRealm, failures,
+                               {.algorithms = {DigestAlgorithm::kMd5, DigestAlgorithm::kSha256}}};
+  auto c = md5First.challenge(kNow);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].algorithm, DigestAlgorithm::kMd5);
+  EXPECT_EQ(c[1].algorithm, DigestAlgorithm::kSha256);
+
+  DigestAuthenticator shaOnly{kSecret, kRealm, failures,
+                              {.algorithms = {DigestAlgorithm::kSha256}}};
+  auto only = shaOnly.challenge(kNow);
+  ASSERT_EQ(only.size(), 1u);
+  EXPECT_EQ(only[0].algorithm, DigestAlgorithm::kSha256);
+  // An MD5 answer to a SHA-256-only challenge is refused with the reason.
+  ChallengeParams md5Params = only[0];
+  md5Params.algorithm = DigestAlgorithm::kMd5;
+  AuthResult r =
+      shaOnly.verify(answer(md5Params, "s3cret-Pass").credentials(), "REGISTER", stored, kPeer, kNow);
+  EXPECT_EQ(r.outcome, AuthOutcome::kMalformed);
+  EXPECT_EQ(r.reason, "Digest algorithm not offered");
+  EXPECT_EQ(shaOnly.verify(answer(only[0], "s3cret-Pass").credentials(), "REGISTER", stored, kPeer,
+                           kNow)
+                .outcome,
+            AuthOutcome::kOk);
+
+  EXPECT_THROW((DigestAuthenticator{kSecret, kRealm, failures, {.algorithms = {}}}),
+               std::invalid_argument);
+  EXPECT_THROW((DigestAuthenticator{kSecret, kRealm, failures,
+                                    {.algorithms = {DigestAlgorithm::kMd5, DigestAlgorithm::kMd5}}}),
+               std::invalid_argument);
+}
+
 TEST_F(DigestAuthenticatorTest, BothAlgorithmsVerify) {
   auto c = auth.challenge(kNow);
   AuthResult sha256 = verify(answer(c[0], "s3cret-Pass"), kNow + 1);
