@@ -87,9 +87,9 @@ class AddressBook {
   explicit AddressBook(AddressBookData data, std::uint64_t version = 0);
 
   struct Advertised {
-    std::string host;        // IP literal or hostname to write
-    std::uint16_t port = 0;  // external port when mapped, else the local port
-    bool lan = false;        // rule 1 chose the LAN side
+    std::string host;          // IP literal or hostname to write
+    std::uint16_t port = 0;    // external port when mapped, else the local port
+    bool lan = false;          // rule 1 chose the LAN side
     bool public_known = true;  // false: public side wanted but unknown (LAN fallback)
   };
   // What to advertise toward `peer_ip` (the packet source) for a local port

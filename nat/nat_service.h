@@ -88,8 +88,7 @@ class NatService final : public PortMapper {
   // reports one-way audio). Any thread.
   void refresh();
 
-  void requestRtpPorts(std::uint64_t session, std::vector<std::uint16_t> ports,
-                       Done done) override;
+  void requestRtpPorts(std::uint64_t session, std::vector<std::uint16_t> ports, Done done) override;
   void releaseRtpPorts(std::uint64_t session) override;
 
  private:

@@ -64,11 +64,11 @@ struct ForwardingRule {
 
 // RFC 5780 4.3 / 4.4 behaviour.
 enum class MappingBehavior : std::uint8_t {
-  kUnknown,                       // not probed (no STUN server, or no OTHER-ADDRESS)
-  kNoNat,                         // mapped address is a local address
-  kEndpointIndependent,           // same mapping to every destination
-  kAddressDependent,              // changes with the destination IP
-  kAddressAndPortDependent,       // changes with the destination IP and port (symmetric)
+  kUnknown,                  // not probed (no STUN server, or no OTHER-ADDRESS)
+  kNoNat,                    // mapped address is a local address
+  kEndpointIndependent,      // same mapping to every destination
+  kAddressDependent,         // changes with the destination IP
+  kAddressAndPortDependent,  // changes with the destination IP and port (symmetric)
 };
 enum class FilteringBehavior : std::uint8_t {
   kUnknown,
@@ -91,7 +91,7 @@ struct DynDnsStatus {
   bool enabled = false;
   std::string hostname;
   std::string last_result;  // the provider's code: "good", "nochg", "badauth", "911", ...
-  std::string text;         // plain language, e.g. "the provider rejected the user name or password"
+  std::string text;  // plain language, e.g. "the provider rejected the user name or password"
   std::string last_address;  // address sent with the last successful update
   WallTime last_attempt{};
   WallTime last_success{};
