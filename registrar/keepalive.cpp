@@ -29,7 +29,11 @@ std::optional<Instant> Registrar::nextKeepAliveAt() const {
 }
 
 void Registrar::keepAliveAnswered(BindingId id) {
-  if (Binding* b = table_->byId(id)) b->keepAliveFailures = 0;
+  Binding* b = table_->byId(id);
+  if (!b) return;
+  b->keepAliveFailures = 0;
+  registrarLog().debug("registrar: keep-alive answered by {} at {}:{}", b->contactUri, b->sourceIp,
+                       b->sourcePort);
 }
 
 bool Registrar::keepAliveFailed(BindingId id) {

@@ -53,6 +53,8 @@ class Daemon:
         self.output = []
 
     def start(self):
+        # A restarted daemon: only this run's lines tell where it listens.
+        first_line = len(self.output)
         self.proc = subprocess.Popen([self.binary] + self.args, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
         # A reader thread collects every log line, so tests never block on the pipe.
@@ -62,7 +64,7 @@ class Daemon:
         deadline = time.monotonic() + self.start_timeout
         with self._lines:
             while time.monotonic() < deadline:
-                for line in self.output:
+                for line in self.output[first_line:]:
                     m = LISTEN_RE.search(line)
                     if m:
                         self.sip_port, self.admin_port = int(m.group(1)), int(m.group(2))
