@@ -42,6 +42,10 @@ class UdpAddress {
   // an address that a peer on the Internet cannot send to.
   bool isPrivate() const;
   bool sameIp(const UdpAddress& other) const;
+  // For an IPv6 socket: an IPv4 address as ::ffff:a.b.c.d; anything else unchanged.
+  UdpAddress mappedTo(int socket_family) const;
+  // "192.0.2.1:4000" / "[2001:db8::1]:4000" back into an address; nullopt otherwise.
+  static std::optional<UdpAddress> parseHostPort(std::string_view text);
   bool operator==(const UdpAddress& other) const;  // same family, IP and port
 
   const sockaddr* sockaddrPtr() const { return &storage_.any; }

@@ -36,10 +36,12 @@
 //     event to your own loop (pbx/call posts to the SIP loop).
 //
 // Errors: createSession() returns a CreateResult with a reason ("no free RTP
-// port pair in 10000-20000", "cannot bind RTP socket on 10.0.0.1: Cannot
-// assign requested address"); start() throws std::system_error when epoll or
-// the thread cannot be created and std::invalid_argument for a bad RelayConfig
-// (start-up path). Packets never throw: malformed ones are counted and dropped.
+// port pair in 10000-20000", "cannot bind RTP socket on 10.0.0.1:10000: Cannot
+// assign requested address"). The constructor throws std::invalid_argument for
+// a bad RelayConfig (no port pair in the range, bind_address not an IP) and
+// std::system_error when epoll cannot be created; start() throws
+// std::system_error when the thread cannot be created (start-up path only).
+// Packets never throw: malformed ones are counted and dropped.
 #pragma once
 
 #include <atomic>

@@ -1,0 +1,50 @@
+#include "media/latch.h"
+
+namespace duplex::media {
+
+void Latch::reset(const UdpAddress& sdp, const UdpAddress& signal) {
+  const bool sdp_changed = !(sdp == sdp_);
+  if (latched_.isSet()) previous_ = latched_;
+  // A re-offer with the same address, or one without any (hold with
+  // 0.0.0.0), keeps sending where media really went until packets say more.
+  prefer_previous_ = previous_.isSet() && (!sdp_changed || sdp.isNull());
+  sdp_ = sdp;
+  signal_ = signal;
+  latched_ = UdpAddress();
+  latched_rank_ = 0;
+  window_start_.reset();
+}
+
+int Latch::rank(const UdpAddress& source) const {
+  if (sdp_.isSet() && !sdp_.isNull() && source == sdp_) return 3;
+  if (sdp_.isSet() && !sdp_.isNull() && source.sameIp(sdp_)) return 2;
+  if (signal_.isSet() && source.sameIp(signal_)) return 2;
+  if (previous_.isSet() && source.sameIp(previous_)) return 2;
+  return 1;
+}
+
+bool Latch::learning(TimePoint now) const {
+  return !window_start_ || now < *window_start_ + window_;
+}
+
+Latch::Verdict Latch::onPacket(const UdpAddress& source, TimePoint now) {
+  if (latched_.isSet() && source == latched_) return Verdict::kAccept;
+  if (!window_start_) window_start_ = now;
+  if (!learning(now)) return Verdict::kDrop;  // RFC 4961 spirit: locked after the window
+  const int r = rank(source);
+  if (!latched_.isSet() || r > latched_rank_) {
+    latched_ = source;
+    latched_rank_ = r;
+    return Verdict::kLatched;
+  }
+  return Verdict::kDrop;
+}
+
+const UdpAddress& Latch::destination() const {
+  if (latched_.isSet()) return latched_;
+  if (prefer_previous_) return previous_;
+  if (sdp_.isSet() && !sdp_.isNull()) return sdp_;
+  return previous_;  // unset when never latched
+}
+
+}  // namespace duplex::media

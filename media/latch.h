@@ -1,0 +1,68 @@
+// Latching of one relay socket (one leg, RTP or RTCP): which source the relay
+// accepts packets from and where it sends packets for that leg. Socket-free
+// and clock-free: the caller passes the time (STYLE.md 4).
+//
+// Rules (DESIGN.md "Latch safely"; issue 4 section 2):
+//   - reset() (each offer/answer) sets the SDP address and reopens learning;
+//     the learning window starts with the first packet after it and lasts
+//     `window`.
+//   - In the window the first packet latches its source; a later packet
+//     switches the latch only if its source ranks higher: 3 = the exact SDP
+//     address, 2 = same IP as the SDP address, the SIP signalling address or
+//     the source latched before the reset, 1 = anything else. Equal rank never
+//     switches, so a third party cannot take over a leg whose phone spoke first.
+//   - After the window the latch is locked: only the latched source is
+//     accepted; everything else is dropped (the caller counts it).
+//   - destination(): the latched source; before any latch, the SDP address,
+//     except when a reset kept the SDP address unchanged or gave none
+//     (0.0.0.0 hold): then the previous latch stays the destination until a
+//     new packet latches.
+//
+// For: media/relay_session.h. Thread: the relay thread (a plain value).
+#pragma once
+
+#include <optional>
+
+#include "media/address.h"
+#include "media/clock.h"
+
+namespace duplex::media {
+
+class Latch {
+ public:
+  using TimePoint = Clock::TimePoint;
+  using Duration = Clock::TimePoint::duration;
+
+  enum class Verdict {
+    kAccept,   // from the latched source: forward
+    kLatched,  // newly latched or switched to this source: forward
+    kDrop,     // foreign: drop and count
+  };
+
+  explicit Latch(Duration window = std::chrono::seconds(2)) : window_(window) {}
+
+  // An offer/answer: `sdp` may be unset or null (0.0.0.0) for "no address";
+  // `signal` is the SIP source (its port is ignored), unset if unknown.
+  void reset(const UdpAddress& sdp, const UdpAddress& signal);
+  Verdict onPacket(const UdpAddress& source, TimePoint now);
+
+  // Where packets for this leg go; unset when there is nowhere to send yet.
+  const UdpAddress& destination() const;
+  const UdpAddress& latched() const { return latched_; }
+  const UdpAddress& sdp() const { return sdp_; }
+  bool learning(TimePoint now) const;
+
+ private:
+  int rank(const UdpAddress& source) const;
+
+  Duration window_;
+  UdpAddress sdp_;
+  UdpAddress signal_;
+  UdpAddress latched_;
+  UdpAddress previous_;  // the latch before the last reset
+  bool prefer_previous_ = false;
+  int latched_rank_ = 0;
+  std::optional<TimePoint> window_start_;
+};
+
+}  // namespace duplex::media

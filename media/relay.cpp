@@ -1,0 +1,597 @@
+// The relay engine: the thread, epoll over every session's sockets, batched
+// recvmmsg()/sendmmsg(), the command queue from the SIP thread and the timer
+// tick. Decisions are RelaySession's (relay_session.h); this file only moves
+// bytes and events.
+#include "media/relay.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "media/clock.h"
+#include "media/port_pool.h"
+#include "media/relay_session.h"
+
+namespace duplex::media {
+namespace {
+
+constexpr std::size_t kBatch = 64;
+constexpr std::size_t kMaxPacket = 2048;  // larger datagrams are truncated and dropped
+constexpr int kMaxEvents = 256;
+constexpr auto kTickInterval = std::chrono::milliseconds(200);
+constexpr std::uint64_t kWakeTag = ~std::uint64_t{0};
+
+std::system_error systemError(const char* what) {
+  return std::system_error(errno, std::generic_category(), what);
+}
+
+void closeFd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+// One session's sockets, ports and logic; owned by the relay thread once added.
+struct RelaySlot {
+  RelaySlot(SessionId session, const RelayTimings& timings, Clock::TimePoint now, PortPool& p)
+      : id(session), logic(timings, now), pool(&p) {}
+  ~RelaySlot() {
+    for (auto& leg : fds) {
+      for (int& fd : leg) closeFd(fd);
+    }
+    for (std::uint16_t port : rtp_port) {
+      if (port != 0) pool->release(port);
+    }
+  }
+  RelaySlot(const RelaySlot&) = delete;
+  RelaySlot& operator=(const RelaySlot&) = delete;
+
+  SessionId id;
+  std::array<std::array<int, 2>, 2> fds{{{-1, -1}, {-1, -1}}};  // [leg][channel]
+  std::array<std::uint16_t, 2> rtp_port{};
+  RelaySession logic;
+  PortPool* pool;
+  std::array<std::uint16_t, 2> keepalive_seq{};
+  std::uint32_t keepalive_ssrc = 0;
+};
+
+namespace {
+
+struct AddCommand {
+  std::unique_ptr<RelaySlot> slot;
+};
+struct RemoteCommand {
+  SessionId id;
+  Leg leg;
+  RemoteMedia remote;
+};
+struct HoldCommand {
+  SessionId id;
+  Leg leg;
+  bool hold;
+};
+struct SimpleCommand {
+  enum Kind { kAnswered, kStats, kRelease } kind;
+  SessionId id;
+};
+using Command = std::variant<AddCommand, RemoteCommand, HoldCommand, SimpleCommand>;
+
+}  // namespace
+
+class MediaRelay::Engine {
+ public:
+  Engine(RelayConfig config, EventHandler on_event, const Clock* clock);
+  ~Engine();
+
+  void start();
+  void stop();
+  CreateResult create();
+  void post(Command command);
+  void setPreference(std::function<bool(std::uint16_t)> f) { pool_.setPreference(std::move(f)); }
+
+  RelayConfig config_;
+  RelayCounters counters_;
+  PortPool pool_;
+
+ private:
+  enum class BindResult { kOk, kInUse, kFatal };
+  BindResult bindPair(std::uint16_t port, std::array<int, 2>& fds, std::string& error) const;
+  int bindOne(std::uint16_t port, std::string& error, bool& in_use) const;
+
+  void run();
+  void processCommands(Clock::TimePoint now);
+  void apply(Command& command, Clock::TimePoint now);
+  void onReadable(RelaySlot& slot, Leg leg, Channel channel, Clock::TimePoint now);
+  void tickAll(Clock::TimePoint now);
+  void sendKeepalive(RelaySlot& slot, Leg leg, Clock::TimePoint now);
+  void emit(MediaEventKind kind, const RelaySlot& slot, Leg leg, std::string text,
+            Clock::TimePoint now);
+  void removeSlot(SessionId id, Clock::TimePoint now, bool final_stats);
+  RelaySlot* find(SessionId id);
+
+  EventHandler on_event_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  RelayTimings timings_;
+  UdpAddress bind_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<SessionId> next_id_{1};
+
+  std::mutex commands_mutex_;
+  std::vector<Command> commands_;  // guarded by commands_mutex_
+  std::vector<Command> draining_;  // relay thread
+
+  // Relay thread: sessions by slot index (the epoll tag) and by id.
+  std::vector<std::unique_ptr<RelaySlot>> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::unordered_map<SessionId, std::uint32_t> index_;
+
+  // Batch buffers, allocated once.
+  struct Buffers {
+    std::array<mmsghdr, kBatch> rx{};
+    std::array<iovec, kBatch> rx_iov{};
+    std::array<sockaddr_in6, kBatch> names{};
+    std::array<mmsghdr, kBatch> tx{};
+    std::array<iovec, kBatch> tx_iov{};
+    std::array<UdpAddress, kBatch> dests;
+    std::array<std::array<std::uint8_t, kMaxPacket>, kBatch> data{};
+  };
+  std::unique_ptr<Buffers> buffers_;
+};
+
+MediaRelay::Engine::Engine(RelayConfig config, EventHandler on_event, const Clock* clock)
+    : config_(std::move(config)),
+      pool_(config_.port_min, config_.port_max),
+      on_event_(std::move(on_event)),
+      clock_(clock != nullptr ? clock : &system_clock_) {
+  if (config_.port_min > config_.port_max || pool_.capacity() == 0) {
+    throw std::invalid_argument("media port range " + std::to_string(config_.port_min) + "-" +
+                                std::to_string(config_.port_max) +
+                                " holds no even/odd RTP/RTCP port pair");
+  }
+  auto bind = UdpAddress::parse(config_.bind_address, 0);
+  if (!bind) {
+    throw std::invalid_argument("media bind address '" + config_.bind_address +
+                                "' is not an IP address");
+  }
+  bind_ = *bind;
+  timings_.learning_window = config_.learning_window;
+  timings_.keepalive_interval = config_.keepalive_interval;
+  timings_.timeout = config_.timeout;
+  timings_.one_way_after = config_.one_way_after;
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw systemError("epoll_create1");
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    closeFd(epoll_fd_);
+    throw systemError("eventfd");
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = kWakeTag;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
+  buffers_ = std::make_unique<Buffers>();  // value-initialized: zeroed headers
+  for (std::size_t j = 0; j < kBatch; ++j) {
+    buffers_->rx_iov[j] = iovec{buffers_->data[j].data(), kMaxPacket};
+    buffers_->rx[j].msg_hdr.msg_iov = &buffers_->rx_iov[j];
+    buffers_->rx[j].msg_hdr.msg_iovlen = 1;
+    buffers_->rx[j].msg_hdr.msg_name = &buffers_->names[j];
+    buffers_->tx[j].msg_hdr.msg_iov = &buffers_->tx_iov[j];
+    buffers_->tx[j].msg_hdr.msg_iovlen = 1;
+  }
+}
+
+MediaRelay::Engine::~Engine() {
+  stop();
+  closeFd(wake_fd_);
+  closeFd(epoll_fd_);
+}
+
+void MediaRelay::Engine::start() {
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void MediaRelay::Engine::stop() {
+  if (thread_.joinable()) {
+    stop_ = true;
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
+    thread_.join();
+  }
+  std::vector<Command> pending;
+  {
+    std::lock_guard lock(commands_mutex_);
+    pending.swap(commands_);
+  }
+  pending.clear();  // queued slots close their sockets and return their ports
+  for (auto& slot : slots_) {
+    if (slot) counters_.sessions_active.fetch_sub(1, std::memory_order_relaxed);
+  }
+  slots_.clear();
+  free_slots_.clear();
+  index_.clear();
+}
+
+int MediaRelay::Engine::bindOne(std::uint16_t port, std::string& error, bool& in_use) const {
+  const int family = bind_.family();
+  int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = std::string("cannot create an RTP socket: ") + std::strerror(errno);
+    return -1;
+  }
+  if (family == AF_INET6) {
+    int v6only = 0;
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+  }
+  const int size = config_.socket_buffer_bytes;
+  if (size > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  }
+  UdpAddress local = bind_;
+  local.setPort(port);
+  if (::bind(fd, local.sockaddrPtr(), local.sockaddrLength()) != 0) {
+    in_use = errno == EADDRINUSE;
+    error = "cannot bind RTP socket on " + local.toString() + ": " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+MediaRelay::Engine::BindResult MediaRelay::Engine::bindPair(std::uint16_t port,
+                                                            std::array<int, 2>& fds,
+                                                            std::string& error) const {
+  bool in_use = false;
+  fds[0] = bindOne(port, error, in_use);
+  if (fds[0] < 0) return in_use ? BindResult::kInUse : BindResult::kFatal;
+  fds[1] = bindOne(static_cast<std::uint16_t>(port + 1), error, in_use);
+  if (fds[1] < 0) {
+    closeFd(fds[0]);
+    return in_use ? BindResult::kInUse : BindResult::kFatal;
+  }
+  return BindResult::kOk;
+}
+
+CreateResult MediaRelay::Engine::create() {
+  CreateResult result;
+  const SessionId id = next_id_.fetch_add(1, std::memory_order_relaxed);
+  auto slot = std::make_unique<RelaySlot>(id, timings_, clock_->now(), pool_);
+  std::vector<std::uint16_t> busy;  // held by another process: back to the pool afterwards
+  for (std::size_t leg = 0; leg < 2 && result.error.empty(); ++leg) {
+    for (;;) {
+      auto port = pool_.acquire();
+      if (!port) {
+        result.error = "no free RTP port pair in " + std::to_string(config_.port_min) + "-" +
+                       std::to_string(config_.port_max);
+        break;
+      }
+      const BindResult bound = bindPair(*port, slot->fds[leg], result.error);
+      if (bound == BindResult::kOk) {
+        slot->rtp_port[leg] = *port;
+        result.error.clear();
+        break;
+      }
+      if (bound == BindResult::kFatal) {
+        pool_.release(*port);
+        break;
+      }
+      busy.push_back(*port);
+      result.error.clear();
+    }
+  }
+  for (std::uint16_t port : busy) pool_.release(port);
+  if (!result.error.empty()) {
+    counters_.create_failures.fetch_add(1, std::memory_order_relaxed);
+    return result;  // the slot's destructor closes what was bound and returns its ports
+  }
+  std::random_device random;
+  slot->keepalive_ssrc = random();
+  result.id = id;
+  result.a = LegPorts{slot->rtp_port[0], static_cast<std::uint16_t>(slot->rtp_port[0] + 1)};
+  result.b = LegPorts{slot->rtp_port[1], static_cast<std::uint16_t>(slot->rtp_port[1] + 1)};
+  counters_.sessions_created.fetch_add(1, std::memory_order_relaxed);
+  counters_.sessions_active.fetch_add(1, std::memory_order_relaxed);
+  post(AddCommand{std::move(slot)});
+  return result;
+}
+
+void MediaRelay::Engine::post(Command command) {
+  {
+    std::lock_guard lock(commands_mutex_);
+    commands_.push_back(std::move(command));
+  }
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
+}
+
+RelaySlot* MediaRelay::Engine::find(SessionId id) {
+  auto it = index_.find(id);
+  return it == index_.end() ? nullptr : slots_[it->second].get();
+}
+
+void MediaRelay::Engine::processCommands(Clock::TimePoint now) {
+  {
+    std::lock_guard lock(commands_mutex_);
+    draining_.swap(commands_);
+  }
+  for (auto& command : draining_) apply(command, now);
+  draining_.clear();
+}
+
+void MediaRelay::Engine::apply(Command& command, Clock::TimePoint now) {
+  if (auto* add = std::get_if<AddCommand>(&command)) {
+    std::uint32_t index;
+    if (!free_slots_.empty()) {
+      index = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      index = static_cast<std::uint32_t>(slots_.size());
+      slots_.emplace_back();
+    }
+    RelaySlot& slot = *add->slot;
+    for (std::uint64_t leg = 0; leg < 2; ++leg) {
+      for (std::uint64_t ch = 0; ch < 2; ++ch) {
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.u64 = std::uint64_t{index} << 2 | leg << 1 | ch;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, slot.fds[leg][ch], &event);
+      }
+    }
+    index_[slot.id] = index;
+    slots_[index] = std::move(add->slot);
+  } else if (auto* remote = std::get_if<RemoteCommand>(&command)) {
+    if (RelaySlot* slot = find(remote->id)) {
+      slot->logic.setRemote(remote->leg, remote->remote, bind_.family(), now);
+    }
+  } else if (auto* hold = std::get_if<HoldCommand>(&command)) {
+    if (RelaySlot* slot = find(hold->id)) slot->logic.setHold(hold->leg, hold->hold);
+  } else if (auto* simple = std::get_if<SimpleCommand>(&command)) {
+    RelaySlot* slot = find(simple->id);
+    if (slot == nullptr) return;
+    switch (simple->kind) {
+      case SimpleCommand::kAnswered:
+        slot->logic.answered(now);
+        break;
+      case SimpleCommand::kStats:
+        emit(MediaEventKind::kStats, *slot, Leg::kA, {}, now);
+        break;
+      case SimpleCommand::kRelease:
+        removeSlot(simple->id, now, true);
+        break;
+    }
+  }
+}
+
+void MediaRelay::Engine::removeSlot(SessionId id, Clock::TimePoint now, bool final_stats) {
+  auto it = index_.find(id);
+  if (it == index_.end()) return;
+  const std::uint32_t index = it->second;
+  index_.erase(it);
+  std::unique_ptr<RelaySlot> slot = std::move(slots_[index]);
+  free_slots_.push_back(index);
+  for (auto& leg : slot->fds) {
+    for (int fd : leg) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  }
+  counters_.sessions_active.fetch_sub(1, std::memory_order_relaxed);
+  if (final_stats) emit(MediaEventKind::kFinalStats, *slot, Leg::kA, {}, now);
+  slot.reset();  // closes the sockets, returns the ports
+}
+
+void MediaRelay::Engine::emit(MediaEventKind kind, const RelaySlot& slot, Leg leg, std::string text,
+                              Clock::TimePoint now) {
+  if (!on_event_) return;
+  MediaEvent event;
+  event.kind = kind;
+  event.session = slot.id;
+  event.leg = leg;
+  event.text = std::move(text);
+  if (kind != MediaEventKind::kLatched) event.stats = slot.logic.stats(now);
+  on_event_(event);
+}
+
+void MediaRelay::Engine::run() {
+  std::array<epoll_event, kMaxEvents> events;
+  auto next_tick = clock_->now() + kTickInterval;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    const int ready =
+        ::epoll_wait(epoll_fd_, events.data(), kMaxEvents, static_cast<int>(kTickInterval.count()));
+    if (ready < 0 && errno != EINTR) break;
+    const auto now = clock_->now();
+    for (int i = 0; i < ready; ++i) {
+      const std::uint64_t tag = events[static_cast<std::size_t>(i)].data.u64;
+      if (tag == kWakeTag) {
+        std::uint64_t value;
+        [[maybe_unused]] auto got = ::read(wake_fd_, &value, sizeof value);
+        continue;
+      }
+      const std::size_t index = tag >> 2;
+      if (index >= slots_.size() || !slots_[index]) continue;
+      onReadable(*slots_[index], static_cast<Leg>((tag >> 1) & 1), static_cast<Channel>(tag & 1),
+                 now);
+    }
+    processCommands(now);
+    if (now >= next_tick) {
+      tickAll(now);
+      next_tick = now + kTickInterval;
+    }
+  }
+}
+
+void MediaRelay::Engine::onReadable(RelaySlot& slot, Leg leg, Channel channel,
+                                    Clock::TimePoint now) {
+  Buffers& b = *buffers_;
+  for (std::size_t j = 0; j < kBatch; ++j) b.rx[j].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
+  const int received =
+      ::recvmmsg(slot.fds[static_cast<std::size_t>(leg)][static_cast<std::size_t>(channel)],
+                 b.rx.data(), kBatch, MSG_DONTWAIT, nullptr);
+  if (received <= 0) return;
+  const Leg to = otherLeg(leg);
+  std::size_t out = 0;
+  std::uint64_t dropped = 0;
+  const std::uint64_t foreign_before = slot.logic.foreignDropped(leg);
+  for (int j = 0; j < received; ++j) {
+    const mmsghdr& rx = b.rx[static_cast<std::size_t>(j)];
+    if ((rx.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+      ++dropped;
+      continue;
+    }
+    const UdpAddress source = UdpAddress::fromSockaddr(
+        static_cast<const sockaddr*>(rx.msg_hdr.msg_name), rx.msg_hdr.msg_namelen);
+    bool latched = false;
+    const UdpAddress* dest = slot.logic.onPacket(
+        leg, channel, source, b.data[static_cast<std::size_t>(j)].data(), rx.msg_len, now, latched);
+    if (latched) {
+      emit(MediaEventKind::kLatched, slot, leg,
+           (channel == Channel::kRtp ? "RTP " : "RTCP ") + source.toString(), now);
+    }
+    if (dest == nullptr) {
+      ++dropped;
+      continue;
+    }
+    b.dests[out] = *dest;
+    b.tx_iov[out] = iovec{b.data[static_cast<std::size_t>(j)].data(), rx.msg_len};
+    b.tx[out].msg_hdr.msg_name = const_cast<sockaddr*>(b.dests[out].sockaddrPtr());
+    b.tx[out].msg_hdr.msg_namelen = b.dests[out].sockaddrLength();
+    ++out;
+  }
+  const int out_fd = slot.fds[static_cast<std::size_t>(to)][static_cast<std::size_t>(channel)];
+  std::size_t offset = 0;
+  std::uint64_t relayed = 0;
+  while (offset < out) {
+    const int sent =
+        ::sendmmsg(out_fd, b.tx.data() + offset, static_cast<unsigned>(out - offset), MSG_DONTWAIT);
+    if (sent > 0) {
+      for (int k = 0; k < sent; ++k) {
+        slot.logic.onSent(to, channel, b.tx_iov[offset + static_cast<std::size_t>(k)].iov_len, true,
+                          now);
+      }
+      offset += static_cast<std::size_t>(sent);
+      relayed += static_cast<std::uint64_t>(sent);
+      continue;
+    }
+    if (sent < 0 && errno == EINTR) continue;
+    // A refused datagram (full buffer, unreachable family): count it, go on.
+    slot.logic.onSent(to, channel, 0, false, now);
+    ++offset;
+    ++dropped;
+  }
+  const std::uint64_t foreign = slot.logic.foreignDropped(leg) - foreign_before;
+  counters_.packets_relayed.fetch_add(relayed, std::memory_order_relaxed);
+  if (foreign != 0) counters_.packets_dropped_foreign.fetch_add(foreign, std::memory_order_relaxed);
+  if (dropped != foreign) {
+    counters_.packets_dropped_other.fetch_add(dropped - foreign, std::memory_order_relaxed);
+  }
+}
+
+void MediaRelay::Engine::sendKeepalive(RelaySlot& slot, Leg leg, Clock::TimePoint now) {
+  const UdpAddress& to = slot.logic.destination(leg, Channel::kRtp);
+  if (!to.isSet() || to.isNull()) return;
+  // RFC 6263 4.6-style keep-alive: an RTP header with no payload and payload
+  // type 13 (comfort noise, RFC 3389), which receivers play as silence or drop.
+  const auto i = static_cast<std::size_t>(leg);
+  const std::uint16_t seq = slot.keepalive_seq[i]++;
+  const std::uint32_t ssrc = slot.keepalive_ssrc + static_cast<std::uint32_t>(i);
+  const std::uint8_t packet[12] = {0x80,
+                                   13,
+                                   static_cast<std::uint8_t>(seq >> 8),
+                                   static_cast<std::uint8_t>(seq),
+                                   0,
+                                   0,
+                                   0,
+                                   0,
+                                   static_cast<std::uint8_t>(ssrc >> 24),
+                                   static_cast<std::uint8_t>(ssrc >> 16),
+                                   static_cast<std::uint8_t>(ssrc >> 8),
+                                   static_cast<std::uint8_t>(ssrc)};
+  const ssize_t sent = ::sendto(slot.fds[i][0], packet, sizeof packet, MSG_DONTWAIT,
+                                to.sockaddrPtr(), to.sockaddrLength());
+  if (sent == static_cast<ssize_t>(sizeof packet)) {
+    slot.logic.onKeepaliveSent(leg, now);
+  } else {
+    slot.logic.onSent(leg, Channel::kRtp, 0, false, now);
+  }
+}
+
+void MediaRelay::Engine::tickAll(Clock::TimePoint now) {
+  TickActions actions;
+  for (auto& slot : slots_) {
+    if (!slot) continue;
+    slot->logic.tick(now, actions);
+    for (Leg leg : {Leg::kA, Leg::kB}) {
+      if (actions.keepalive[static_cast<std::size_t>(leg)]) sendKeepalive(*slot, leg, now);
+    }
+    if (actions.one_way)
+      emit(MediaEventKind::kOneWay, *slot, actions.one_way_leg, actions.text, now);
+    if (actions.timed_out) emit(MediaEventKind::kTimeout, *slot, Leg::kA, actions.text, now);
+  }
+}
+
+MediaRelay::MediaRelay(RelayConfig config, EventHandler on_event, const Clock* clock)
+    : engine_(std::make_unique<Engine>(std::move(config), std::move(on_event), clock)) {}
+
+MediaRelay::~MediaRelay() = default;
+
+void MediaRelay::start() {
+  engine_->start();
+}
+void MediaRelay::stop() {
+  engine_->stop();
+}
+
+void MediaRelay::setPortPreference(std::function<bool(std::uint16_t)> is_preferred) {
+  engine_->setPreference(std::move(is_preferred));
+}
+
+CreateResult MediaRelay::createSession() {
+  return engine_->create();
+}
+
+void MediaRelay::setRemote(SessionId id, Leg leg, RemoteMedia remote) {
+  engine_->post(RemoteCommand{id, leg, std::move(remote)});
+}
+
+void MediaRelay::setHold(SessionId id, Leg leg, bool hold) {
+  engine_->post(HoldCommand{id, leg, hold});
+}
+
+void MediaRelay::answered(SessionId id) {
+  engine_->post(SimpleCommand{SimpleCommand::kAnswered, id});
+}
+void MediaRelay::requestStats(SessionId id) {
+  engine_->post(SimpleCommand{SimpleCommand::kStats, id});
+}
+void MediaRelay::releaseSession(SessionId id) {
+  engine_->post(SimpleCommand{SimpleCommand::kRelease, id});
+}
+
+const RelayCounters& MediaRelay::counters() const {
+  return engine_->counters_;
+}
+std::size_t MediaRelay::freePortPairs() const {
+  return engine_->pool_.freeCount();
+}
+const RelayConfig& MediaRelay::config() const {
+  return engine_->config_;
+}
+
+}  // namespace duplex::media
