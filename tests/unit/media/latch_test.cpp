@@ -1,0 +1,135 @@
+// Latching rules on an injected clock (issue 4 section 2), including the
+// hijack attempts: a third party's single packets and in-sequence bursts
+// during and after the learning window never move a leg.
+#include <gtest/gtest.h>
+
+#include "media/latch.h"
+
+namespace duplex::media {
+namespace {
+
+using namespace std::chrono_literals;
+using V = Latch::Verdict;
+
+UdpAddress addr(const char* ip, std::uint16_t port) {
+  return *UdpAddress::parse(ip, port);
+}
+
+class LatchTest : public ::testing::Test {
+ protected:
+  ManualClock clock;
+  Latch latch{2s};
+  const UdpAddress sdp = addr("10.0.0.5", 4000);       // what the phone advertised
+  const UdpAddress nat = addr("198.51.100.9", 31000);  // where it really sends from
+  const UdpAddress signal = addr("198.51.100.9", 0);   // its SIP came from the NAT
+  const UdpAddress attacker = addr("203.0.113.66", 4000);
+};
+
+TEST_F(LatchTest, DestinationIsSdpAddressBeforeAnyPacket) {
+  latch.reset(sdp, UdpAddress());
+  EXPECT_EQ(latch.destination(), sdp);
+  EXPECT_FALSE(latch.latched().isSet());
+}
+
+TEST_F(LatchTest, FirstPacketLatchesRealSourceBehindNat) {
+  latch.reset(sdp, UdpAddress());
+  EXPECT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);
+  EXPECT_EQ(latch.destination(), nat);
+  clock.advance(20ms);
+  EXPECT_EQ(latch.onPacket(nat, clock.now()), V::kAccept);
+}
+
+TEST_F(LatchTest, SdpAddressWinsOverEarlierStrangerInsideWindow) {
+  latch.reset(sdp, UdpAddress());
+  EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kLatched);
+  clock.advance(500ms);
+  EXPECT_EQ(latch.onPacket(sdp, clock.now()), V::kLatched);
+  EXPECT_EQ(latch.destination(), sdp);
+  clock.advance(100ms);
+  EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kDrop);  // never back to a lower rank
+}
+
+TEST_F(LatchTest, SignallingIpOutranksStranger) {
+  latch.reset(sdp, signal);
+  EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kLatched);
+  clock.advance(300ms);
+  EXPECT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);  // same IP as the SIP source
+  EXPECT_EQ(latch.destination(), nat);
+}
+
+TEST_F(LatchTest, AttackerSingleAndBurstDuringWindowDoNotSwitch) {
+  latch.reset(sdp, UdpAddress());
+  ASSERT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);
+  clock.advance(100ms);
+  EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kDrop);  // single packet
+  for (int i = 0; i < 200; ++i) {                              // in-sequence burst
+    clock.advance(5ms);
+    EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kDrop);
+    EXPECT_EQ(
+        latch.onPacket(addr("203.0.113.66", static_cast<std::uint16_t>(5000 + i)), clock.now()),
+        V::kDrop);
+  }
+  EXPECT_EQ(latch.destination(), nat);
+}
+
+TEST_F(LatchTest, LockedAfterWindowEvenForTheSdpAddress) {
+  latch.reset(sdp, UdpAddress());
+  ASSERT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);
+  clock.advance(2s);
+  EXPECT_FALSE(latch.learning(clock.now()));
+  EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kDrop);
+  EXPECT_EQ(latch.onPacket(sdp, clock.now()), V::kDrop);  // too late: locked
+  EXPECT_EQ(latch.onPacket(nat, clock.now()), V::kAccept);
+  EXPECT_EQ(latch.destination(), nat);
+}
+
+TEST_F(LatchTest, WindowStartsWithFirstPacketNotWithReset) {
+  latch.reset(sdp, UdpAddress());
+  clock.advance(10s);  // ringing, no media yet
+  ASSERT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);
+  clock.advance(1900ms);
+  EXPECT_EQ(latch.onPacket(sdp, clock.now()), V::kLatched);  // still learning
+  clock.advance(200ms);
+  EXPECT_EQ(latch.onPacket(nat, clock.now()), V::kDrop);
+}
+
+TEST_F(LatchTest, ReInviteReopensLearningAndFollowsMovedPort) {
+  latch.reset(sdp, UdpAddress());
+  ASSERT_EQ(latch.onPacket(sdp, clock.now()), V::kLatched);
+  clock.advance(30s);
+  const UdpAddress moved = addr("10.0.0.5", 4100);
+  latch.reset(moved, UdpAddress());  // re-INVITE: new port
+  EXPECT_EQ(latch.destination(), moved);
+  EXPECT_EQ(latch.onPacket(sdp, clock.now()), V::kLatched);  // old stream still running
+  clock.advance(40ms);
+  EXPECT_EQ(latch.onPacket(moved, clock.now()), V::kLatched);  // exact SDP match wins
+  clock.advance(3s);
+  EXPECT_EQ(latch.onPacket(sdp, clock.now()), V::kDrop);
+  EXPECT_EQ(latch.destination(), moved);
+}
+
+TEST_F(LatchTest, ReofferWithSameAddressKeepsSendingToLatchedSource) {
+  latch.reset(sdp, UdpAddress());
+  ASSERT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);
+  clock.advance(30s);
+  latch.reset(sdp, UdpAddress());       // session refresh / codec change re-INVITE
+  EXPECT_EQ(latch.destination(), nat);  // not back to the unreachable private address
+  EXPECT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);
+  // The stranger ranks below the previously latched IP: no switch.
+  EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kDrop);
+}
+
+TEST_F(LatchTest, HoldWithZeroAddressKeepsLatchedDestination) {
+  latch.reset(sdp, UdpAddress());
+  ASSERT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);
+  latch.reset(addr("0.0.0.0", 4000), UdpAddress());
+  EXPECT_EQ(latch.destination(), nat);
+}
+
+TEST_F(LatchTest, NoAddressNoLatchMeansNowhereToSend) {
+  latch.reset(addr("0.0.0.0", 0), UdpAddress());
+  EXPECT_TRUE(latch.destination().isNull() || !latch.destination().isSet());
+}
+
+}  // namespace
+}  // namespace duplex::media
