@@ -1,0 +1,134 @@
+// Call control: a back-to-back user agent (B2BUA). The PBX is the far end of
+// each leg: toward the caller it is the UAS of dialog A, toward the callee
+// it is the UAC of dialog B (one INVITE per binding: parallel ringing), and
+// every SDP body that crosses it is rewritten to the media relay.
+//
+// An INVITE goes through: authenticate (407 with Proxy-Authenticate, the
+// registrar's digest rules; unauthenticated calls are never routed) ->
+// the routing chain of call_routing.h (Max-Forwards, dial plan, extension,
+// features, bindings) -> a media session and the caller's SDP rewritten
+// (488 with the reason when it cannot be used) -> one leg per binding.
+// Then: 180/183 passed back (SDP rewritten), the first 2xx wins (ACKed, the
+// other legs CANCELed, 200 to the caller and retransmitted until its ACK),
+// busy / no answer lead to the extension's forwards, CANCEL from the caller,
+// BYE from either side, re-INVITE / UPDATE / INFO relayed to the other leg
+// (SDP rewritten, so hold and media moves reach the relay), and one call
+// record per call at its end.
+//
+// 3xx from a callee is not followed unless follow_redirects_internal is set,
+// and then only to internal extensions (toll fraud: a phone could redirect a
+// call to a premium number); otherwise the caller gets 480 "Redirect Not
+// Followed". 100rel/PRACK is not offered (Supported is not passed on), so
+// callees send unreliable provisionals; an ACK carrying SDP is not relayed.
+//
+// Addresses: every message on a leg (Via, Contact, SDP, retransmissions,
+// ACK, CANCEL, BYE, re-INVITE) uses the address chosen for that leg once,
+// from the peer's real packet source (address_choice.h).
+//
+// For: pbx/app (CallWiring registers it for INVITE, BYE, UPDATE, INFO,
+// PRACK; ACK and CANCEL reach it through the INVITE handler; arms a loop
+// timer at nextDeadline()). Thread: the SIP loop only, like the endpoint,
+// registrar and authenticator it uses. Untrusted input never throws: every
+// problem is a response (400/403/404/407/480/482/483/484/486/487/488/491/
+// 500/503) with a precise reason.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pbx/call/address_choice.h"
+#include "pbx/call/call_record_writer.h"
+#include "pbx/call/call_routing.h"
+#include "pbx/call/credential_source.h"
+#include "pbx/call/extension_directory.h"
+#include "pbx/call/media_sessions.h"
+#include "pbx/sip/clock.h"
+#include "pbx/sip/dialog.h"
+#include "pbx/sip/endpoint.h"
+#include "registrar/digest_authenticator.h"
+#include "registrar/registrar.h"
+
+namespace duplex::call {
+
+struct CallSettings {
+  std::chrono::seconds noAnswerTimeout{25};  // no forward: 480 after this
+  bool followRedirectsInternal = false;      // call.follow_redirects = internal
+  std::string serverHeader = "Duplex PBX";   // Server / User-Agent text
+  std::uint16_t sipPort = 5060;              // our SIP port, when a leg's local port is unknown
+  std::chrono::milliseconds t1{500};         // RFC 3261 timers for 2xx retransmission
+  std::chrono::milliseconds t2{4000};
+};
+
+struct CallStats {
+  std::uint64_t invites = 0;
+  std::uint64_t challenged = 0;  // 407 sent
+  std::uint64_t routed = 0;      // legs started
+  std::uint64_t answered = 0;
+  std::uint64_t rejected = 0;  // final non-2xx to the caller
+  std::uint64_t ended = 0;     // call records written
+  std::uint64_t active = 0;    // calls alive now
+};
+
+class B2bua final : public sip::RequestHandler, public sip::ClientHandler {
+ public:
+  // Wall-clock time for nonces, registrar lookups and call records.
+  using WallClock = std::function<registrar::Instant()>;
+
+  struct Services {
+    sip::SipEndpoint& endpoint;
+    const sip::Clock& clock;  // timers (monotonic)
+    WallClock wallNow;
+    registrar::DigestAuthenticator& authenticator;
+    const CredentialSource& credentials;
+    const ExtensionDirectory& directory;
+    const registrar::Registrar& registrar;
+    const AddressChoice& addresses;
+    MediaSessions& media;
+    CallRecordSink& records;
+  };
+
+  B2bua(Services services, CallSettings settings);
+  ~B2bua() override;
+  B2bua(const B2bua&) = delete;
+  B2bua& operator=(const B2bua&) = delete;
+
+  // sip::RequestHandler: INVITE (new and re-INVITE), BYE, UPDATE, INFO,
+  // PRACK; ACK and CANCEL of INVITEs.
+  void onRequest(sip::SipEndpoint& endpoint, sip::TransactionId id,
+                 const sip::Message& request) override;
+  void onAck(sip::SipEndpoint& endpoint, sip::TransactionId id, const sip::Message& ack) override;
+  void onCancel(sip::SipEndpoint& endpoint, sip::TransactionId invite) override;
+  // sip::ClientHandler: the legs' INVITEs, CANCELs, BYEs and relayed requests.
+  void onResponse(sip::SipEndpoint& endpoint, sip::TransactionId id,
+                  const sip::Message& response) override;
+  void onClientTimeout(sip::SipEndpoint& endpoint, sip::TransactionId id) override;
+  void onTransportError(sip::SipEndpoint& endpoint, sip::TransactionId id) override;
+
+  // A media report (timeout, one-way audio) for a session.
+  void onMediaEvent(const MediaEvent& event);
+
+  // Timers (no-answer, 2xx retransmission, ACK wait).
+  std::optional<sip::Clock::TimePoint> nextDeadline() const;
+  void onTimer(sip::Clock::TimePoint now);
+  // Called whenever nextDeadline() may have moved earlier.
+  void setScheduleObserver(std::function<void()> fn) { scheduled_ = std::move(fn); }
+
+  const CallStats& stats() const { return stats_; }
+
+  struct Call;  // b2bua_internal.h
+
+ private:
+  void done();  // after every entry point: frees ended calls, tells the observer
+  std::unique_ptr<struct B2buaState> state_;
+  std::function<void()> scheduled_;
+  CallStats stats_;
+};
+
+}  // namespace duplex::call

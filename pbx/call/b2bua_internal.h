@@ -1,0 +1,160 @@
+// The state behind B2bua (b2bua.h), shared by b2bua.cpp (new calls:
+// authentication, routing, legs), b2bua_legs.cpp (responses of the callee
+// legs, forwarding, the end of a call and its record) and b2bua_dialog.cpp
+// (in-dialog requests: ACK, BYE, re-INVITE, UPDATE, INFO). Internal to
+// pbx/call. Thread: the SIP loop.
+#pragma once
+
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pbx/call/b2bua.h"
+#include "pbx/call/concat.h"
+
+namespace duplex::call {
+
+// One INVITE toward one binding of the callee.
+struct Fork {
+  sip::TransactionId tx = 0;
+  sip::Message invite;  // as sent (for CANCEL)
+  sip::Destination to;
+  std::optional<sip::Dialog> dialog;  // once a response with a To tag came
+  bool provisional = false;           // a 1xx came: CANCEL may be sent
+  bool cancelWanted = false;          // cancel as soon as a 1xx comes
+  bool cancelSent = false;
+  bool done = false;  // final response (or timeout) received
+  int status = 0;     // that final status
+  std::string reason;
+  std::string contactUser;  // 3xx: the first Contact's user part
+  std::string advertised;   // our host toward this binding
+  std::uint16_t port = 0;   // our SIP port toward it
+};
+
+// A request relayed from one leg to the other, waiting for its answer.
+struct Relay {
+  std::uint64_t call = 0;
+  CallSide from = CallSide::kCaller;  // the side that sent the request
+  sip::TransactionId server = 0;      // its server transaction
+  sip::Method method = sip::Method::kUnknown;
+};
+
+// A 2xx we retransmit until the ACK (RFC 3261 13.3.1.4): UDP only.
+struct PendingTwoHundred {
+  sip::TransactionId server = 0;
+  std::uint32_t cseq = 0;  // the INVITE's CSeq number the ACK will carry
+  std::string wire;        // the 2xx, serialized once
+  sip::Clock::TimePoint next{};
+  sip::Clock::TimePoint giveUp{};
+  std::chrono::milliseconds interval{};
+  bool active = false;
+};
+
+struct Leg {
+  std::optional<sip::Dialog> dialog;
+  sip::Destination to;     // where this leg's peer is reached (its packets' source)
+  std::string advertised;  // our host toward this peer
+  std::uint16_t port = 0;  // our SIP port toward this peer
+  PendingTwoHundred twoHundred;
+  std::string ack;  // callee leg: the ACK for its 2xx, to resend on a 2xx retransmission
+  sip::Transport transport = sip::Transport::kUdp;
+  std::string viaSentBy() const;
+  std::string contact() const;
+};
+
+enum class CallState : std::uint8_t { kRinging, kAnswered, kEnded };
+
+struct B2bua::Call {
+  std::uint64_t id = 0;
+  CallState state = CallState::kRinging;
+  sip::TransactionId inviteTx = 0;  // the caller's INVITE
+  sip::Message callerInvite;        // a copy: From/To/Call-ID for building requests
+  Leg caller;
+  Leg callee;
+  std::string calleeCallId;  // Call-ID of every fork
+  std::vector<Fork> forks;
+  std::optional<std::size_t> winner;
+  RoutingContext routing;
+  std::string callerOfferForCallee;  // the caller's SDP rewritten for the callee side
+  MediaSessions::SessionId media = 0;
+  std::optional<sip::Clock::TimePoint> noAnswerAt;
+  std::uint64_t timerGeneration = 0;
+  bool reinviteInProgress = false;
+  // For the call record.
+  std::int64_t startAt = 0;
+  std::optional<std::int64_t> answerAt;
+  std::string hangupSide;
+  std::string hangupCause;
+  db::Disposition disposition = db::Disposition::failed;
+};
+
+struct TimerEntry {
+  sip::Clock::TimePoint when;
+  std::uint64_t call = 0;
+  bool operator>(const TimerEntry& o) const { return when > o.when; }
+};
+
+struct B2buaState {
+  B2buaState(B2bua& owner, B2bua::Services s, CallSettings c, CallStats& st)
+      : self(owner), svc(s), settings(std::move(c)), stats(st) {}
+
+  B2bua& self;
+  B2bua::Services svc;
+  CallSettings settings;
+  CallStats& stats;
+  std::uint64_t nextCallId = 1;
+  std::unordered_map<std::uint64_t, std::unique_ptr<B2bua::Call>> calls;
+  std::unordered_map<sip::TransactionId, std::uint64_t> byInviteTx;  // caller INVITE -> call
+  std::unordered_map<sip::TransactionId, std::pair<std::uint64_t, std::size_t>> byForkTx;
+  std::unordered_map<sip::TransactionId, Relay> relays;  // relayed requests and BYEs
+  std::unordered_map<std::string, std::pair<std::uint64_t, CallSide>> byDialog;  // callid|tag
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
+  std::vector<std::uint64_t> graveyard;  // ended calls, freed once their legs are done
+
+  void reap();
+
+  // b2bua.cpp
+  void onInvite(sip::TransactionId id, const sip::Message& invite);
+  bool authenticate(sip::TransactionId id, const sip::Message& invite, std::string& caller);
+  void startForks(B2bua::Call& call);
+  void reject(sip::TransactionId id, int status, std::string_view reason,
+              const std::vector<std::pair<std::string, std::string>>& headers = {});
+  void schedule(B2bua::Call& call, sip::Clock::TimePoint when);
+  void fireTimers(sip::Clock::TimePoint now);
+  B2bua::Call* find(std::uint64_t id);
+
+  // b2bua_legs.cpp
+  void onForkResponse(B2bua::Call& call, std::size_t fork, const sip::Message& response);
+  void onForkFinal(B2bua::Call& call, std::size_t fork, int status, std::string_view reason);
+  void answer(B2bua::Call& call, std::size_t fork, const sip::Message& response);
+  void cancelForks(B2bua::Call& call, std::optional<std::size_t> except);
+  void allForksFailed(B2bua::Call& call);
+  void noAnswer(B2bua::Call& call);
+  void failCall(B2bua::Call& call, int status, std::string_view reason,
+                db::Disposition disposition);
+  void endCall(B2bua::Call& call, std::string_view side, std::string_view cause,
+               db::Disposition disposition);
+  void sendBye(B2bua::Call& call, CallSide to);
+  void ackAndBye(const Fork& fork, const sip::Message& response, const B2bua::Call& call);
+  bool sendToCaller(B2bua::Call& call, int status, std::string_view reason,
+                    std::string_view sdp = {});
+  void forget(B2bua::Call& call);
+  void recordRejected(const B2bua::Call* call, const sip::Message& invite,
+                      const RoutingContext& ctx, int status, std::string_view reason);
+  db::Disposition dispositionFor(int status) const;
+
+  // b2bua_dialog.cpp
+  void onInDialog(sip::TransactionId id, const sip::Message& request);
+  void onAck(sip::TransactionId id, const sip::Message& ack);
+  void onRelayResponse(sip::TransactionId id, const Relay& relay, const sip::Message& response);
+  void retransmitTwoHundreds(B2bua::Call& call, sip::Clock::TimePoint now);
+  void startTwoHundred(B2bua::Call& call, Leg& leg, sip::TransactionId server,
+                       const sip::Message& response);
+  std::pair<B2bua::Call*, CallSide> findDialog(const sip::Message& message);
+};
+
+std::string dialogKey(std::string_view call_id, std::string_view local_tag);
+std::string newBranch(sip::SipEndpoint& endpoint);
+
+}  // namespace duplex::call

@@ -1,0 +1,64 @@
+// MediaSessions (media_sessions.h) on the real relay, media/relay.h: a relay
+// session per call (leg A = the caller, leg B = the callee), SDP parsed and
+// rewritten with media/sdp.h, the remote media of every offer/answer handed
+// to the relay (which reopens latching), and the relay's events brought back
+// to the SIP loop: final statistics become the call record's media facts,
+// a one-way diagnosis is kept for it, a media timeout ends the call.
+//
+// For: pbx/app (CallWiring). Thread: every member on the SIP loop; the
+// relay's events arrive on the relay thread and are handed over with `post`
+// (which must queue the task onto the SIP loop and may drop it when the loop
+// is gone). Errors: SDP that does not parse or has no usable audio line is
+// {488, "SDP: <why>"}; create() returns 0 when the relay has no free ports
+// (logged with the relay's reason). Nothing throws.
+//
+// Only the first media line is relayed; further m= lines are declined
+// (port 0) toward the other side, which RFC 3264 6 allows.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "media/relay.h"
+#include "pbx/call/media_sessions.h"
+
+namespace duplex::call {
+
+class RelayMediaSessions final : public MediaSessions {
+ public:
+  using Post = std::function<void(std::function<void()>)>;
+  // `relay` must outlive this object; its event handler must call
+  // onRelayEvent() (on the relay thread). `on_event` gets timeouts and
+  // one-way reports on the SIP loop.
+  RelayMediaSessions(media::MediaRelay& relay, Post post,
+                     std::function<void(const MediaEvent&)> on_event);
+  ~RelayMediaSessions() override;
+
+  SessionId create(std::string_view call_id) override;
+  SdpRewrite rewrite(SessionId session, CallSide from, std::string_view sdp,
+                     std::string_view from_signal_ip, std::string_view advertise_to_other) override;
+  void answered(SessionId session) override;
+  void release(SessionId session, std::function<void(Facts)> done) override;
+
+  // Relay thread: called by the relay's EventHandler.
+  void onRelayEvent(const media::MediaEvent& event);
+
+ private:
+  struct Session {
+    media::LegPorts ports[2];
+    unsigned version[2] = {0, 0};  // o= version toward each side
+    std::string diagnosis;
+    std::function<void(Facts)> done;
+  };
+  void onEventOnLoop(const media::MediaEvent& event);
+
+  media::MediaRelay& relay_;
+  Post post_;
+  std::function<void(const MediaEvent&)> on_event_;
+  std::unordered_map<SessionId, Session> sessions_;
+  std::shared_ptr<bool> alive_;  // events posted after destruction are dropped
+};
+
+}  // namespace duplex::call
