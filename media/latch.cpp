@@ -15,11 +15,12 @@ void Latch::reset(const UdpAddress& sdp, const UdpAddress& signal) {
   window_start_.reset();
 }
 
-int Latch::rank(const UdpAddress& source) const {
+int Latch::rank(const UdpAddress& source, const UdpAddress* companion) const {
   if (sdp_.isSet() && !sdp_.isNull() && source == sdp_) return 3;
   if (sdp_.isSet() && !sdp_.isNull() && source.sameIp(sdp_)) return 2;
   if (signal_.isSet() && source.sameIp(signal_)) return 2;
   if (previous_.isSet() && source.sameIp(previous_)) return 2;
+  if (companion != nullptr && companion->isSet() && source.sameIp(*companion)) return 2;
   return 1;
 }
 
@@ -27,11 +28,18 @@ bool Latch::learning(TimePoint now) const {
   return !window_start_ || now < *window_start_ + window_;
 }
 
-Latch::Verdict Latch::onPacket(const UdpAddress& source, TimePoint now) {
+Latch::Verdict Latch::onPacket(const UdpAddress& source, TimePoint now,
+                               const UdpAddress* companion) {
   if (latched_.isSet() && source == latched_) return Verdict::kAccept;
+  const int r = rank(source, companion);
+  if (r == 1) {
+    // A stranger: never when the SDP gave a public address the phone should
+    // send from, and never for RTCP once RTP has shown where the phone is.
+    if (sdp_.isSet() && !sdp_.isNull() && !sdp_.isPrivate()) return Verdict::kDrop;
+    if (companion != nullptr && companion->isSet()) return Verdict::kDrop;
+  }
   if (!window_start_) window_start_ = now;
-  if (!learning(now)) return Verdict::kDrop;  // RFC 4961 spirit: locked after the window
-  const int r = rank(source);
+  if (!learning(now)) return Verdict::kDrop;  // locked after the window
   if (!latched_.isSet() || r > latched_rank_) {
     latched_ = source;
     latched_rank_ = r;

@@ -11,6 +11,10 @@
 //     address, 2 = same IP as the SDP address, the SIP signalling address or
 //     the source latched before the reset, 1 = anything else. Equal rank never
 //     switches, so a third party cannot take over a leg whose phone spoke first.
+//   - A source of rank 1 never latches when the SDP address is a public one
+//     (the phone said where it is, and a stranger is not it), nor, on the RTCP
+//     socket, when the leg's RTP is latched and the source's IP differs from
+//     it (`companion`): RTCP comes from where RTP comes from.
 //   - After the window the latch is locked: only the latched source is
 //     accepted; everything else is dropped (the caller counts it).
 //   - destination(): the latched source; before any latch, the SDP address,
@@ -44,7 +48,8 @@ class Latch {
   // An offer/answer: `sdp` may be unset or null (0.0.0.0) for "no address";
   // `signal` is the SIP source (its port is ignored), unset if unknown.
   void reset(const UdpAddress& sdp, const UdpAddress& signal);
-  Verdict onPacket(const UdpAddress& source, TimePoint now);
+  // `companion`: for an RTCP latch, the leg's latched RTP source (may be unset).
+  Verdict onPacket(const UdpAddress& source, TimePoint now, const UdpAddress* companion = nullptr);
 
   // Where packets for this leg go; unset when there is nowhere to send yet.
   const UdpAddress& destination() const;
@@ -53,7 +58,7 @@ class Latch {
   bool learning(TimePoint now) const;
 
  private:
-  int rank(const UdpAddress& source) const;
+  int rank(const UdpAddress& source, const UdpAddress* companion) const;
 
   Duration window_;
   UdpAddress sdp_;

@@ -393,8 +393,12 @@ void MediaRelay::Engine::removeSlot(SessionId id, Clock::TimePoint now, bool fin
     for (int fd : leg) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   }
   counters_.sessions_active.fetch_sub(1, std::memory_order_relaxed);
-  if (final_stats) emit(MediaEventKind::kFinalStats, *slot, Leg::kA, {}, now);
-  slot.reset();  // closes the sockets, returns the ports
+  MediaEvent event;
+  event.kind = MediaEventKind::kFinalStats;
+  event.session = slot->id;
+  if (final_stats) event.stats = slot->logic.stats(now);
+  slot.reset();  // closes the sockets and returns the ports before anyone hears of it
+  if (final_stats && on_event_) on_event_(event);
 }
 
 void MediaRelay::Engine::emit(MediaEventKind kind, const RelaySlot& slot, Leg leg, std::string text,

@@ -83,7 +83,8 @@ const UdpAddress* RelaySession::onPacket(Leg from, Channel channel, const UdpAdd
     leg.stats.first_source = source.toString();  // once per leg
     leg.stats.first_packet_ms = millisBetween(leg.have_remote ? leg.remote_at : created_, now);
   }
-  switch (leg.latch[ch].onPacket(source, now)) {
+  const UdpAddress* companion = channel == Channel::kRtcp ? &leg.latch[0].latched() : nullptr;
+  switch (leg.latch[ch].onPacket(source, now, companion)) {
     case Latch::Verdict::kDrop:
       ++leg.stats.foreign_dropped;
       leg.last_foreign = source;

@@ -126,6 +126,27 @@ TEST_F(LatchTest, HoldWithZeroAddressKeepsLatchedDestination) {
   EXPECT_EQ(latch.destination(), nat);
 }
 
+TEST_F(LatchTest, StrangerNeverLatchesWhenSdpAddressIsPublic) {
+  const UdpAddress public_sdp = addr("192.0.2.10", 4000);
+  latch.reset(public_sdp, UdpAddress());
+  EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kDrop);  // even as the very first packet
+  EXPECT_EQ(latch.destination(), public_sdp);
+  // The phone behind a port-changing NAT keeps its IP: accepted.
+  EXPECT_EQ(latch.onPacket(addr("192.0.2.10", 61000), clock.now()), V::kLatched);
+}
+
+TEST_F(LatchTest, RtcpFromAnotherIpThanLatchedRtpNeverLatches) {
+  Latch rtcp{2s};
+  rtcp.reset(addr("10.0.0.5", 4001), UdpAddress());
+  EXPECT_EQ(rtcp.onPacket(attacker, clock.now(), &nat), V::kDrop);
+  EXPECT_EQ(rtcp.onPacket(addr("198.51.100.9", 31001), clock.now(), &nat), V::kLatched);
+  // Before RTP has latched anything, RTCP learns on its own.
+  Latch early{2s};
+  early.reset(addr("10.0.0.5", 4001), UdpAddress());
+  const UdpAddress unset;
+  EXPECT_EQ(early.onPacket(attacker, clock.now(), &unset), V::kLatched);
+}
+
 TEST_F(LatchTest, NoAddressNoLatchMeansNowhereToSend) {
   latch.reset(addr("0.0.0.0", 0), UdpAddress());
   EXPECT_TRUE(latch.destination().isNull() || !latch.destination().isSet());
