@@ -245,6 +245,124 @@ const KeySpec kSchema[] = {
              c.network.local_networks.push_back(*parseCidr(item, why));
            }
          }},
+    // NAT traversal (nat/): UPnP, STUN, polling, DynDNS; the RTP range to map.
+    {.name = "nat.upnp",
+     .type = ValueType::kBool,
+     .default_value = "on",
+     .doc = "Open the SIP and RTP ports on the router by UPnP (and remove them at shutdown).",
+     .apply = [](Config& c, const ConfigValue& v) { c.nat.upnp = v.flag; }},
+    {.name = "nat.upnp_budget",
+     .type = ValueType::kInt,
+     .default_value = "24",
+     .doc = "Most UPnP mappings the PBX keeps on the router; an RTP range that does not fit is "
+            "mapped per call.",
+     .min = 1,
+     .max = 1000,
+     .apply = [](Config& c, const ConfigValue& v) { c.nat.upnp_budget = toInt(v); }},
+    {.name = "nat.upnp_lease",
+     .type = ValueType::kDuration,
+     .default_value = "3600s",
+     .doc = "Lease of each UPnP mapping, renewed at half-life (a bare number is seconds).",
+     .min = 60 * kSecond,
+     .max = kSecond * 3600 * 24 * 7,
+     .unit = DurationUnit::kSeconds,
+     .apply =
+         [](Config& c, const ConfigValue& v) {
+           c.nat.upnp_lease = std::chrono::seconds(v.number / kSecond);
+         }},
+    {.name = "nat.upnp_interface",
+     .type = ValueType::kString,
+     .default_value = "",
+     .doc = "LAN interface name or address to look for the router on; empty = the default one.",
+     .allow_empty = true,
+     .apply = [](Config& c, const ConfigValue& v) { c.nat.upnp_interface = v.text; }},
+    {.name = "nat.stun_servers",
+     .type = ValueType::kString,
+     .default_value = "",
+     .doc = "STUN servers (`host` or `host:port`, comma-separated) that tell the public address "
+            "and NAT type; empty = none, so an offline office never waits on the internet.",
+     .allow_empty = true,
+     .apply =
+         [](Config& c, const ConfigValue& v) {
+           c.nat.stun_servers.clear();
+           std::string item;
+           for (const char ch : v.text + ",") {
+             if (ch != ',') {
+               if (ch != ' ') item += ch;
+               continue;
+             }
+             if (!item.empty()) c.nat.stun_servers.push_back(item);
+             item.clear();
+           }
+         }},
+    {.name = "nat.poll_interval",
+     .type = ValueType::kDuration,
+     .default_value = "60s",
+     .doc = "How often the public address is checked (router, STUN, DNS) and the mappings "
+            "verified (a bare number is seconds).",
+     .min = 5 * kSecond,
+     .max = kSecond * 3600,
+     .unit = DurationUnit::kSeconds,
+     .apply =
+         [](Config& c, const ConfigValue& v) {
+           c.nat.poll_interval = std::chrono::seconds(v.number / kSecond);
+         }},
+    {.name = "media.rtp_port_min",
+     .type = ValueType::kPort,
+     .default_value = "10000",
+     .doc = "Lowest UDP port of the RTP relay range (mapped on the router by UPnP).",
+     .min = 1024,
+     .max = 65535,
+     .apply =
+         [](Config& c, const ConfigValue& v) {
+           c.nat.rtp_port_min = static_cast<std::uint16_t>(v.number);
+         }},
+    {.name = "media.rtp_port_max",
+     .type = ValueType::kPort,
+     .default_value = "20000",
+     .doc = "Highest UDP port of the RTP relay range.",
+     .min = 1024,
+     .max = 65535,
+     .apply =
+         [](Config& c, const ConfigValue& v) {
+           c.nat.rtp_port_max = static_cast<std::uint16_t>(v.number);
+         }},
+    {.name = "dyndns.provider",
+     .type = ValueType::kString,
+     .default_value = "",
+     .doc = "DynDNS update service: `dyndns`, `noip`, or the dyndns2 update URL "
+            "(https://.../nic/update); empty = no DynDNS updates.",
+     .allow_empty = true,
+     .apply = [](Config& c, const ConfigValue& v) { c.nat.dyndns_provider = v.text; }},
+    {.name = "dyndns.hostname",
+     .type = ValueType::kHost,
+     .default_value = "",
+     .doc = "The DynDNS host name kept pointing at the public address.",
+     .allow_empty = true,
+     .apply = [](Config& c, const ConfigValue& v) { c.nat.dyndns_hostname = v.text; }},
+    {.name = "dyndns.user",
+     .type = ValueType::kString,
+     .default_value = "",
+     .doc = "DynDNS account user name.",
+     .allow_empty = true,
+     .apply = [](Config& c, const ConfigValue& v) { c.nat.dyndns_user = v.text; }},
+    {.name = "dyndns.password",
+     .type = ValueType::kString,
+     .default_value = "",
+     .doc = "DynDNS account password (or update token).",
+     .allow_empty = true,
+     .apply = [](Config& c, const ConfigValue& v) { c.nat.dyndns_password = v.text; }},
+    {.name = "dyndns.min_interval",
+     .type = ValueType::kDuration,
+     .default_value = "600s",
+     .doc = "Least time between two DynDNS updates (a bare number is seconds).",
+     .min = 60 * kSecond,
+     .max = kSecond * 3600 * 24,
+     .unit = DurationUnit::kSeconds,
+     .apply =
+         [](Config& c, const ConfigValue& v) {
+           c.nat.dyndns_min_interval = std::chrono::seconds(v.number / kSecond);
+         }},
     // Seconds throughout (RFC 3261 10.2.1.1 Expires, RFC 3261 20.23 Min-Expires).
     {.name = "registrar.realm",
      .type = ValueType::kHost,

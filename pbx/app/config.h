@@ -103,6 +103,25 @@ struct NetworkConfig {
   std::vector<Cidr> local_networks;
 };
 
+// NAT traversal (nat/nat_service.h): UPnP, STUN, public-address polling,
+// DynDNS, and the RTP port range the UPnP mapper maps (media.rtp_port_min/max,
+// the same range the media relay allocates from).
+struct NatConfig {
+  bool upnp = true;
+  int upnp_budget = 24;
+  std::chrono::seconds upnp_lease{3600};
+  std::string upnp_interface;             // LAN interface name or address; "" = default
+  std::vector<std::string> stun_servers;  // "host" or "host:port"
+  std::chrono::seconds poll_interval{60};
+  std::uint16_t rtp_port_min = 10000;  // media.rtp_port_min
+  std::uint16_t rtp_port_max = 20000;  // media.rtp_port_max
+  std::string dyndns_provider;         // "dyndns", "noip" or an http(s) URL; "" = off
+  std::string dyndns_hostname;
+  std::string dyndns_user;
+  std::string dyndns_password;
+  std::chrono::seconds dyndns_min_interval{600};
+};
+
 // One key's effective value and where it came from, for the start-up log
 // and (later) the admin API.
 struct ResolvedKey {
@@ -120,6 +139,7 @@ struct Config {
   AdminConfig admin;
   LogConfig log;
   NetworkConfig network;
+  NatConfig nat;
   std::vector<ResolvedKey> resolved;  // every key, in schema order
 };
 

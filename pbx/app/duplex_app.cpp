@@ -12,6 +12,7 @@
 
 #include "pbx/app/exit_codes.h"
 #include "pbx/app/logging.h"
+#include "pbx/app/nat_subsystem.h"
 #include "pbx/app/sip_subsystem.h"
 #include "pbx/app/startup_error.h"
 #include "pbx/app/subsystems.h"
@@ -84,7 +85,7 @@ DuplexApp::DuplexApp(const Config& config, Logging& logging,
                      std::chrono::steady_clock::time_point began)
     : config_(config), logging_(logging), began_(began) {
   auto* db = new DatabaseSubsystem(config_.db_path);
-  auto* nat = makeNatSubsystem();
+  auto* nat = makeNatSubsystem(config_);
   auto* media = makeMediaSubsystem();
   auto* registrar = makeRegistrarSubsystem();
   sip_ = new SipSubsystem(config_.sip, logging_);

@@ -53,10 +53,9 @@ inline PlaceholderSubsystem* makeRegistrarSubsystem() {
 inline PlaceholderSubsystem* makeMediaSubsystem() {
   return new PlaceholderSubsystem("media", "the media relay issue (RTP relay, SDP rewriting)");
 }
-// NAT traversal (address book, UPnP, STUN, DynDNS); placeholder for now.
-inline PlaceholderSubsystem* makeNatSubsystem() {
-  return new PlaceholderSubsystem("nat", "the NAT issue (address book, UPnP, STUN, DynDNS)");
-}
+// NAT traversal (address book, UPnP, STUN, DynDNS): nat_subsystem.h.
+class NatSubsystem;
+NatSubsystem* makeNatSubsystem(const Config& config);
 
 // The admin HTTP API on admin.bind:admin.port. A port in use, an address not
 // on this machine or a privileged port -> kExitUnavailable.

@@ -1,0 +1,42 @@
+// The NAT subsystem of DuplexApp: builds nat::NatService from the nat.*,
+// dyndns.*, main_address, additional_addresses, local_networks, sip.* and
+// media.rtp_port_* keys, starts its worker (never delays start-up: UPnP
+// discovery, STUN and DynDNS run on the NAT worker thread) and stops it,
+// which removes the router mappings.
+//
+// For: DuplexApp (creates it), and the wiring of call control, trunks, the
+// registrar adapter and the media relay, which take service() after this
+// subsystem started (it starts before them): addressBook() for advertised
+// addresses, the service as nat::PortMapper for on-demand RTP mappings,
+// status() for the admin API.
+// Thread: the main thread (start/stop); see nat/nat_service.h for the rest.
+// Errors: a bad NAT setting -> StartupError kExitConfig.
+#pragma once
+
+#include <memory>
+
+#include "nat/nat_service.h"
+#include "pbx/app/component_subsystem.h"
+#include "pbx/app/config.h"
+
+namespace duplex::app {
+
+// The settings NatService gets from the configuration (tests use it too).
+nat::NatSettings natSettingsFrom(const Config& config);
+
+class NatSubsystem final : public ComponentSubsystem {
+ public:
+  explicit NatSubsystem(const Config& config);
+  ~NatSubsystem() override;
+  // Null before start() and after stop().
+  nat::NatService* service() const { return service_.get(); }
+
+ private:
+  void start() override;
+  void stop() override;
+
+  nat::NatSettings settings_;
+  std::unique_ptr<nat::NatService> service_;
+};
+
+}  // namespace duplex::app
