@@ -8,9 +8,9 @@
 // and owns the nonce-count table). verify() allocates nothing on success.
 //
 // Flow: no credentials -> challenge(now) (one header per offered algorithm,
-// SHA-256 first by default, one nonce). Credentials -> look up the extension by credentials.username, pass
-// its HA1s (or nullopt if unknown or disabled) to verify() and answer per
-// AuthResult::outcome (see sipStatus()):
+// SHA-256 first by default, one nonce). Credentials -> look up the extension
+// by credentials.username, pass its HA1s (or nullopt if unknown or disabled)
+// to verify() and answer per AuthResult::outcome (see sipStatus()):
 //   kOk         accept.
 //   kStale      401/407 with challenge(now, /*stale=*/true) (RFC 7616 3.3:
 //               the client retries without asking the user). Not a failure.
@@ -39,8 +39,8 @@
 // the adapter may do it (RFC 7616 3.4.6) as it knows SIP URI equality.
 //
 // Errors: the constructor throws std::invalid_argument (secret < 16 bytes,
-// empty realm, lifetime <= 0, no algorithm or one twice) or std::runtime_error (libcrypto lacks MD5,
-// SHA-256 or HMAC). challenge() and verify() never throw for any input.
+// empty realm, lifetime <= 0, no algorithm or one twice) or std::runtime_error (libcrypto lacks
+// MD5, SHA-256 or HMAC). challenge() and verify() never throw for any input.
 #pragma once
 
 #include <array>

@@ -35,7 +35,14 @@ void RegisterHandler::answer(sip::SipEndpoint& endpoint, sip::TransactionId id, 
   } else {
     ++stats_.rejected;
   }
-  endpoint.respond(id, status, reason, headers);
+  if (status == 401) {
+    // RFC 3261 26.3.2.4: challenges are sent statelessly, so that a flood of
+    // unauthenticated REGISTERs costs no memory; a retransmission is simply
+    // challenged again with a fresh nonce.
+    endpoint.respondStateless(id, status, reason, headers);
+  } else {
+    endpoint.respond(id, status, reason, headers);
+  }
 }
 
 void RegisterHandler::challenge(sip::SipEndpoint& endpoint, sip::TransactionId id,

@@ -264,16 +264,29 @@ void SipEndpoint::sendStatelessResponse(const Message& request, int status, std:
   layer_.sendStateless(response, replyTo(*request.origin()));
 }
 
-bool SipEndpoint::respond(TransactionId id, int status, std::string_view reason,
-                          const ExtraHeaders& extra_headers) {
+std::optional<Message> SipEndpoint::buildResponse(TransactionId id, int status,
+                                                  std::string_view reason,
+                                                  const ExtraHeaders& extra_headers) {
   const Message* request = layer_.request(id);
-  if (request == nullptr) return false;
+  if (request == nullptr) return std::nullopt;
   Message response =
       Message::responseTo(*request, status, reason, hasToTag(*request) ? "" : newTag());
   for (const auto& [name, value] : extra_headers) response.addHeader(name, value);
   if (!options_.server.empty()) response.addHeader("Server", options_.server);
   response.setHeader("Content-Length", "0");
-  return layer_.sendResponse(id, std::move(response));
+  return response;
+}
+
+bool SipEndpoint::respond(TransactionId id, int status, std::string_view reason,
+                          const ExtraHeaders& extra_headers) {
+  std::optional<Message> response = buildResponse(id, status, reason, extra_headers);
+  return response && layer_.sendResponse(id, std::move(*response));
+}
+
+bool SipEndpoint::respondStateless(TransactionId id, int status, std::string_view reason,
+                                   const ExtraHeaders& extra_headers) {
+  std::optional<Message> response = buildResponse(id, status, reason, extra_headers);
+  return response && layer_.sendFinalResponseStateless(id, std::move(*response));
 }
 
 // --- the transaction user ---

@@ -139,6 +139,10 @@ class SipEndpoint final : private TransactionTransport, private TransactionUser 
   // request's To has none (RFC 3261 8.2.6.2) and the Server header.
   bool respond(TransactionId id, int status, std::string_view reason,
                const std::vector<std::pair<std::string, std::string>>& extra_headers = {});
+  // The same, ending the (non-INVITE) transaction at once and keeping no
+  // state (TransactionLayer::sendFinalResponseStateless): for challenges.
+  bool respondStateless(TransactionId id, int status, std::string_view reason,
+                        const std::vector<std::pair<std::string, std::string>>& extra_headers = {});
 
  private:
   // TransactionTransport
@@ -155,6 +159,9 @@ class SipEndpoint final : private TransactionTransport, private TransactionUser 
 
   void onRequestBytes(std::string bytes, const Origin& origin);
   void answerOptions(const Message& request);  // statelessly
+  std::optional<Message> buildResponse(
+      TransactionId id, int status, std::string_view reason,
+      const std::vector<std::pair<std::string, std::string>>& extra_headers);
   std::string statelessTag(const Message& request) const;
   void answerCancel(TransactionId id, const Message& cancel);
   void sendStatelessResponse(const Message& request, int status, std::string_view reason,

@@ -236,6 +236,18 @@ bool TransactionLayer::sendResponse(TransactionId id, Message response) {
   return impl_->respond(*t, std::move(response));
 }
 
+bool TransactionLayer::sendFinalResponseStateless(TransactionId id, Message response) {
+  Impl::Scope scope(*impl_);
+  Transaction* t = impl_->find(id);
+  if (t == nullptr || t->kind != TxKind::kNonInviteServer) return false;
+  if (t->state != TxState::kTrying && t->state != TxState::kProceeding) return false;
+  if (!response.isResponse() || response.statusCode() < 200) return false;
+  const std::string wire = response.serialize();
+  const bool sent = impl_->transport.send(response, wire, t->destination);
+  impl_->terminate(*t);
+  return sent;
+}
+
 bool TransactionLayer::sendStateless(const Message& message, const Destination& to) {
   return impl_->transport.send(message, message.serialize(), to);
 }
@@ -243,6 +255,11 @@ bool TransactionLayer::sendStateless(const Message& message, const Destination& 
 const Message* TransactionLayer::request(TransactionId id) const {
   const Transaction* t = impl_->find(id);
   if (t == nullptr || t->state == TxState::kTerminated) return nullptr;
+  // A completed non-INVITE server transaction keeps only its response's
+  // bytes (transaction_server.cpp).
+  if (t->kind == TxKind::kNonInviteServer && t->state == TxState::kCompleted && !t->reliable) {
+    return nullptr;
+  }
   return &t->request;
 }
 

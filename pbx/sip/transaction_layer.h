@@ -97,6 +97,14 @@ class TransactionLayer {
   // 17.2.2); or when the send failed, after onTransportError and with the
   // transaction terminated (RFC 3261 17.2.4).
   bool sendResponse(TransactionId id, Message response);
+  // Sends a final response on non-INVITE server transaction `id` and ends
+  // the transaction at once, keeping no state: a retransmitted request is
+  // then a new transaction and gets a new answer. For answers that are safe
+  // to compute again, such as digest challenges, which RFC 3261 26.3.2.4
+  // asks servers to send statelessly so that unauthenticated requests cost
+  // no memory. Returns false (sending nothing) for an INVITE, a client or a
+  // dead transaction, or a provisional response; false after a failed send.
+  bool sendFinalResponseStateless(TransactionId id, Message response);
 
   // RFC 3261 9.2: the INVITE server transaction a CANCEL refers to (same
   // branch and sent-by, or for RFC 2543 peers same Request-URI, tags,
@@ -111,7 +119,9 @@ class TransactionLayer {
 
   // --- inspection ---
   // The request of a live transaction (server: as stored, with received/
-  // rport stamped), or nullptr.
+  // rport stamped), or nullptr. nullptr too for a non-INVITE server
+  // transaction over UDP once it sent its final response: for Timer J it
+  // keeps only the response's bytes.
   const Message* request(TransactionId id) const;
   // Where a live transaction sends (client: the request; server: responses).
   std::optional<Destination> destination(TransactionId id) const;

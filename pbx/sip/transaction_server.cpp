@@ -65,7 +65,7 @@ void TransactionLayer::Impl::onServerRetransmission(Transaction& t) {
   // RFC 3261 17.2.2 (non-INVITE): Trying discards; Proceeding and Completed
   // re-send. So for both kinds: re-send in Proceeding and Completed only.
   const bool resend = t.state == TxState::kProceeding || t.state == TxState::kCompleted;
-  if (resend && t.response && transmit(t, *t.response, t.response_wire)) {
+  if (resend && !t.response_wire.empty() && transmit(t, t.request, t.response_wire)) {
     ++stats.retransmissions_sent;
   }
 }
@@ -142,6 +142,12 @@ bool TransactionLayer::Impl::respond(Transaction& t, Message response) {
     terminate(t);  // Timer J is zero over reliable transports
   } else {
     arm(t, kLifetimeSlot, TimerName::kJ, 64 * timers.t1, now);
+    // For Timer J's 32 s the transaction only re-sends the response's bytes
+    // to retransmissions (RFC 3261 17.2.2): the parsed request and response
+    // go now, so that a registration burst does not hold kilobytes per
+    // REGISTER for half a minute.
+    t.request = Message{};
+    t.response.reset();
   }
   return true;
 }

@@ -18,7 +18,9 @@ class NonInviteServerTest : public TransactionTest {
   }
   Inbound retransmit() { return deliver(received(request, origin)); }
   bool respond(TransactionId id, int code, std::string_view reason) {
-    return layer().sendResponse(id, Message::responseTo(*layer().request(id), code, reason, "pbx"));
+    const Message* r = layer().request(id);
+    if (r == nullptr) return false;  // gone, or completed (keeps only the bytes)
+    return layer().sendResponse(id, Message::responseTo(*r, code, reason, "pbx"));
   }
   RequestSpec request;
 };
@@ -51,6 +53,38 @@ TEST_F(NonInviteServerTest, ProceedingAndCompletedResendLastResponse) {
     EXPECT_EQ(s.to.endpoint, (Endpoint{"203.0.113.5", 40001}));
   }
   EXPECT_EQ(tu.count(TuEvent::kRequest), 1u);
+}
+
+TEST_F(NonInviteServerTest, CompletedKeepsOnlyTheResponseBytesAndStillResendsThem) {
+  const TransactionId id = receive();
+  ASSERT_TRUE(respond(id, 200, "OK"));
+  const std::string first = transport.sent.back().wire;
+  EXPECT_EQ(layer().request(id), nullptr);  // the parsed request is released
+  runTo(2s);
+  EXPECT_EQ(retransmit(), Inbound::kMatched);
+  ASSERT_EQ(sendTimes(status(200)), ms({0, 2000}));
+  EXPECT_EQ(transport.sent.back().wire, first);  // byte for byte
+  EXPECT_FALSE(layer().sendResponse(
+      id, Message::responseTo(received(request, origin), 500, "Server Internal Error", "pbx")));
+}
+
+TEST_F(NonInviteServerTest, StatelessFinalEndsTheTransactionSoARetransmissionIsNew) {
+  const TransactionId id = receive();
+  Message challenge = Message::responseTo(*layer().request(id), 401, "Unauthorized", "pbx");
+  ASSERT_TRUE(layer().sendFinalResponseStateless(id, std::move(challenge)));
+  EXPECT_EQ(sendTimes(status(401)), ms({0}));
+  EXPECT_EQ(layer().request(id), nullptr);
+  EXPECT_EQ(layer().stats().live, 0u);
+  // The phone did not get it and retransmits: the TU sees a new request
+  // (and challenges again), nothing is re-sent from state.
+  runTo(500ms);
+  EXPECT_EQ(retransmit(), Inbound::kNewServerTransaction);
+  EXPECT_EQ(tu.count(TuEvent::kRequest), 2u);
+  EXPECT_EQ(sendTimes(status(401)), ms({0}));
+  // Provisionals cannot be stateless finals.
+  const TransactionId again = tu.of(TuEvent::kRequest).back()->id;
+  EXPECT_FALSE(layer().sendFinalResponseStateless(
+      again, Message::responseTo(*layer().request(again), 100, "Trying", "pbx")));
 }
 
 TEST_F(NonInviteServerTest, CompletedRefusesAnotherFinalAndTimerJTerminates) {

@@ -35,7 +35,13 @@ class FakeTransport final : public TransactionTransport {
   explicit FakeTransport(const Clock& clock) : clock_(clock) {}
   bool send(const Message& message, std::string_view wire, const Destination& to) override {
     ++sends;
-    if (record) sent.push_back({clock_.now(), message.clone(), std::string(wire), to});
+    // The layer re-sends some messages from their bytes alone (a completed
+    // non-INVITE server transaction): record what went on the wire.
+    if (record) {
+      Result<Message> parsed = Message::parse(std::string(wire));
+      sent.push_back(
+          {clock_.now(), parsed ? std::move(*parsed) : message.clone(), std::string(wire), to});
+    }
     return !fail;
   }
   std::vector<SentMessage> sent;
