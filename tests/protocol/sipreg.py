@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 import sqlite3
+import time
 import uuid
 
 import duplexd
@@ -41,6 +42,18 @@ def provision(daemon, users, realm=REALM):
                 (number, h("MD5", f"{number}:{realm}:{password}"),
                  h("SHA-256", f"{number}:{realm}:{password}"), realm))
     con.close()
+
+
+def wait_until(predicate, timeout=5.0, step=0.05):
+    """Polls `predicate` until true or `timeout`; returns its last value. For
+    effects of the daemon's background threads (the bindings write-behind)
+    that have no event a test could wait on from outside."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(step)
 
 
 def bindings_in_db(daemon):

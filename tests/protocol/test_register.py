@@ -5,7 +5,6 @@ makes a phone behind a router reachable (binding sent to the packet's source,
 OPTIONS keep-alives arriving at that source port)."""
 import os
 import sys
-import time
 import unittest
 import uuid
 
@@ -18,16 +17,7 @@ USERS = {str(n): sipreg.strong_password() for n in range(101, 111)}
 BASE_ARGS = [f"--registrar.realm={sipreg.REALM}", "--registrar.keepalive_interval=5"]
 
 
-def wait_until(predicate, timeout=5.0, step=0.05):
-    """Polls `predicate` until true or `timeout`; returns its last value. Used
-    for effects of background threads (write-behind, keep-alive timers) that
-    have no event to wait on from outside the daemon."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(step)
+wait_until = sipreg.wait_until
 
 
 class Register(unittest.TestCase):
