@@ -102,6 +102,11 @@ struct NetworkConfig {
   std::vector<std::string> additional_addresses;  // hostnames or IPs
   std::vector<Cidr> local_networks;
 };
+  bool https = false;
+  std::string cert_file;  // PEM; generated self-signed at first start if missing
+  std::string key_file;   // PEM
+  std::chrono::seconds session_lifetime{0};
+  bool reset_password = false;  // --admin.reset_password: new generated password at start
 
 // NAT traversal (nat/nat_service.h): UPnP, STUN, public-address polling,
 // DynDNS, and the RTP port range the UPnP mapper maps (media.rtp_port_min/max,

@@ -89,7 +89,7 @@ DuplexApp::DuplexApp(const Config& config, Logging& logging,
   auto* media = makeMediaSubsystem();
   auto* registrar = makeRegistrarSubsystem();
   sip_ = new SipSubsystem(config_.sip, logging_);
-  admin_ = new AdminSubsystem(config_.admin);
+  admin_ = new AdminSubsystem(config_.admin, config_.data_dir, config_.sip.registrar.realm);
   for (ComponentSubsystem* c :
        std::initializer_list<ComponentSubsystem*>{db, nat, media, registrar, sip_, admin_}) {
     addSubsystem(c);  // Poco takes ownership

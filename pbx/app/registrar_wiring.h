@@ -58,6 +58,7 @@ class RegistrarWiring {
   RegistrarWiring& operator=(const RegistrarWiring&) = delete;
 
   const registrar::Registrar& registrar() const { return registrar_; }
+  registrar::Registrar& registrar() { return registrar_; }  // SIP loop (admin changes)
 
  private:
   void arm();

@@ -70,6 +70,7 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
       registrar =
           std::make_unique<RegistrarWiring>(*loop, stack->endpoint(), config_.registrar,
                                             *registrar_, [s = stack.get()] { s->rearmTimer(); });
+      wiring_ = registrar.get();
     }
   } catch (...) {
     registrar.reset();
@@ -94,6 +95,7 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
     std::lock_guard lock(mutex_);
     loop_ = nullptr;
   }
+  wiring_ = nullptr;
   registrar.reset();
   stack.reset();  // closes the transports on the loop thread
   loop.reset();
@@ -124,6 +126,18 @@ bool SipSubsystem::post(std::function<void()> task) {
   if (!loop_) return false;
   loop_->post(std::move(task));
   return true;
+}
+
+}  // namespace duplex::app
+
+namespace duplex::app {
+
+bool SipSubsystem::postToRegistrar(
+    std::function<void(RegistrarWiring&, RegistrarStartup&)> task) {
+  return post([this, task = std::move(task)] {
+    // On the loop thread: wiring_ is only written there.
+    if (wiring_ && registrar_) task(*wiring_, *registrar_);
+  });
 }
 
 }  // namespace duplex::app

@@ -35,6 +35,9 @@ class SipSubsystem final : public ComponentSubsystem {
   std::vector<ListeningPoint> listeningPoints() const;
   // Runs `task` on the SIP loop thread; false when the loop is not running.
   bool post(std::function<void()> task);
+  // Runs `task` on the SIP loop thread with the registrar (admin changes,
+  // admin_wiring.h); false when the loop or the registrar is not running.
+  bool postToRegistrar(std::function<void(RegistrarWiring&, RegistrarStartup&)> task);
   // True when the loop stopped with an error (an exception escaped a callback).
   bool failed() const { return failed_.load(); }
 
@@ -53,6 +56,7 @@ class SipSubsystem final : public ComponentSubsystem {
   // Read at start() when the application has a DatabaseSubsystem (the
   // daemon); without one (tests of the transports alone) REGISTER gets 405.
   std::unique_ptr<RegistrarStartup> registrar_;
+  RegistrarWiring* wiring_ = nullptr;  // SIP loop thread only
 };
 
 }  // namespace duplex::app

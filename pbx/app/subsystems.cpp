@@ -1,6 +1,16 @@
 #include "pbx/app/subsystems.h"
 
+#include <unistd.h>
+
+#include <Poco/Exception.h>
+#include <Poco/Util/Application.h>
+
+#include <climits>
+
+#include "admin/tls_certificate.h"
 #include "db/error.h"
+#include "pbx/app/admin_wiring.h"
+#include "pbx/app/sip_subsystem.h"
 #include "pbx/app/exit_codes.h"
 #include "pbx/app/startup_error.h"
 
@@ -28,22 +38,92 @@ void PlaceholderSubsystem::start() {
   log().debug("{}: nothing to start yet; the component arrives with {}", name(), arrives_with_);
 }
 
-AdminSubsystem::AdminSubsystem(const AdminConfig& config)
-    : ComponentSubsystem("admin"),
-      bind_(config.bind),
-      server_(admin::AdminServerOptions{config.bind, config.port, config.threads, DUPLEX_VERSION}) {
+namespace {
+
+std::string hostName() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
 }
 
-void AdminSubsystem::start() {
+template <class T>
+T* optionalSubsystem() {
   try {
-    server_.start();
+    return &Poco::Util::Application::instance().getSubsystem<T>();
+  } catch (const Poco::Exception&) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+AdminSubsystem::AdminSubsystem(const AdminConfig& config, std::string dataDir, std::string realm)
+    : ComponentSubsystem("admin"),
+      config_(config),
+      dataDir_(std::move(dataDir)),
+      realm_(realm.empty() ? hostName() : std::move(realm)) {}
+
+AdminSubsystem::~AdminSubsystem() = default;
+
+void AdminSubsystem::start() {
+  admin::AdminServerOptions options;
+  options.bind = config_.bind;
+  options.port = config_.port;
+  options.threads = config_.threads;
+  options.version = DUPLEX_VERSION;
+  options.realm = realm_;
+  if (config_.session_lifetime.count() > 0) options.sessionLifetime = config_.session_lifetime.count();
+  if (auto* database = optionalSubsystem<DatabaseSubsystem>(); database && database->database()) {
+    try {
+      prepareAdminPassword(*database->database(), dataDir_, config_.reset_password);
+    } catch (const std::exception& e) {
+      throw StartupError(std::string("admin: cannot set up the admin password: ") + e.what(),
+                         kExitCantCreate);
+    }
+    options.dbPath = database->database()->path();
+  }
+  if (config_.https) {
+    try {
+      if (admin::ensureSelfSignedCertificate(config_.cert_file, config_.key_file, hostName())) {
+        log().warn("admin: generated a self-signed certificate {} (replace it with your own)",
+                   config_.cert_file);
+      }
+    } catch (const std::exception& e) {
+      throw StartupError(std::string("admin.cert: ") + e.what(), kExitCantCreate);
+    }
+    options.https = true;
+    options.certFile = config_.cert_file;
+    options.keyFile = config_.key_file;
+  }
+  if (auto* sip = optionalSubsystem<SipSubsystem>()) {
+    live_ = std::make_unique<RegistrarLiveChanges>(
+        [sip](std::function<void(RegistrarWiring&, RegistrarStartup&)> task) {
+          return sip->postToRegistrar(std::move(task));
+        });
+    options.live = live_.get();
+  }
+  server_ = std::make_unique<admin::AdminServer>(std::move(options));
+  try {
+    server_->start();
   } catch (const admin::AdminError& e) {
+    const auto kind = e.kind();
+    server_.reset();
+    if (kind == admin::AdminError::Kind::kTls) {
+      throw StartupError(std::string("admin.cert: ") + e.what(), kExitCantCreate);
+    }
     const std::string key =
-        e.kind() == admin::AdminError::Kind::kAddressNotAvailable ? "admin.bind" : "admin.port";
-    throw StartupError(key + ": admin HTTP " + e.what(), e.kind() == admin::AdminError::Kind::kOther
+        kind == admin::AdminError::Kind::kAddressNotAvailable ? "admin.bind" : "admin.port";
+    throw StartupError(key + ": admin HTTP " + e.what(), kind == admin::AdminError::Kind::kOther
                                                              ? kExitSoftware
                                                              : kExitUnavailable);
   }
+  if (config_.https) log().info("admin API on HTTPS (certificate {})", config_.cert_file);
+}
+
+void AdminSubsystem::stop() {
+  if (server_) server_->stop();
+  server_.reset();
+  live_.reset();
 }
 
 }  // namespace duplex::app

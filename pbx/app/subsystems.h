@@ -49,28 +49,39 @@ class PlaceholderSubsystem final : public ComponentSubsystem {
 inline PlaceholderSubsystem* makeRegistrarSubsystem() {
   return new PlaceholderSubsystem("registrar", "the registrar issue (bindings, digest auth)");
 }
-// The media relay (RTP/RTCP, port pool); placeholder for now.
-inline PlaceholderSubsystem* makeMediaSubsystem() {
-  return new PlaceholderSubsystem("media", "the media relay issue (RTP relay, SDP rewriting)");
-}
+// The media relay (RTP/RTCP, port pool): media_subsystem.h.
+class MediaSubsystem;
+MediaSubsystem* makeMediaSubsystem(const Config& config);
 // NAT traversal (address book, UPnP, STUN, DynDNS): nat_subsystem.h.
 class NatSubsystem;
 NatSubsystem* makeNatSubsystem(const Config& config);
 
-// The admin HTTP API on admin.bind:admin.port. A port in use, an address not
-// on this machine or a privileged port -> kExitUnavailable.
+// The admin HTTP(S) API and web page on admin.bind:admin.port. At start:
+// generates the admin password if there is none (or admin.reset_password),
+// the self-signed certificate if admin.https and the files are missing, and
+// wires the live changes to the SIP subsystem's registrar (admin_wiring.h).
+// Failures: a port in use, an address not on this machine or a privileged
+// port -> kExitUnavailable; a certificate that cannot be made or loaded, or
+// a password file that cannot be written -> kExitCantCreate.
 class AdminSubsystem final : public ComponentSubsystem {
  public:
-  explicit AdminSubsystem(const AdminConfig& config);
-  std::uint16_t boundPort() const { return server_.boundPort(); }
-  const std::string& bindAddress() const { return bind_; }
+  // `dataDir` holds admin-password.txt; `realm` is registrar.realm ("" =
+  // the host name), the realm of the HA1 values of new SIP passwords.
+  explicit AdminSubsystem(const AdminConfig& config, std::string dataDir = "",
+                          std::string realm = "");
+  ~AdminSubsystem() override;
+  std::uint16_t boundPort() const { return server_ ? server_->boundPort() : 0; }
+  const std::string& bindAddress() const { return config_.bind; }
 
  private:
   void start() override;
-  void stop() override { server_.stop(); }
+  void stop() override;
 
-  std::string bind_;
-  admin::AdminServer server_;
+  AdminConfig config_;
+  std::string dataDir_;
+  std::string realm_;
+  std::unique_ptr<admin::LiveChanges> live_;
+  std::unique_ptr<admin::AdminServer> server_;
 };
 
 }  // namespace duplex::app

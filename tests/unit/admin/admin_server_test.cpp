@@ -76,13 +76,13 @@ TEST(AdminServer, HealthOnARealSocket) {
 TEST(AdminServer, UnknownPathIs404Json) {
   AdminServer server(loopbackAnyPort());
   server.start();
-  const Reply reply = request(server.boundPort(), "GET", "/api/v1/extensions?x=1");
+  const Reply reply = request(server.boundPort(), "GET", "/api/v1/nothing?x=1");
   EXPECT_EQ(reply.status, 404);
   EXPECT_EQ(reply.reason, "Not Found");
   EXPECT_EQ(reply.content_type, "application/json");
   const auto json = reply.json();
   EXPECT_EQ(json->getValue<std::string>("error"), "not_found");
-  EXPECT_EQ(json->getValue<std::string>("detail"), "no such resource: GET /api/v1/extensions");
+  EXPECT_EQ(json->getValue<std::string>("detail"), "no such resource: /api/v1/nothing");
 }
 
 TEST(AdminServer, WrongMethodIs405AndBodiesAreDrained) {
@@ -147,25 +147,6 @@ TEST(AdminServer, StopIsIdempotentAndRestartable) {
   server.stop();
   server.start();
   EXPECT_EQ(request(server.boundPort(), "GET", "/api/v1/health").status, 200);
-}
-
-TEST(ApiRoutes, RoutingTable) {
-  const ApiContext context{"1.2.3"};
-  auto health = routeRequest(context, "GET", "/api/v1/health");
-  EXPECT_EQ(health.status, 200);
-  EXPECT_EQ(health.body, R"({"status":"ok","version":"1.2.3"})");
-  EXPECT_EQ(routeRequest(context, "GET", "/api/v1/health?verbose=1").status, 200);
-  EXPECT_EQ(routeRequest(context, "GET", "/api/v1/health/").status, 404);
-  EXPECT_EQ(routeRequest(context, "GET", "/").status, 404);
-  auto put = routeRequest(context, "PUT", "/api/v1/health");
-  EXPECT_EQ(put.status, 405);
-  ASSERT_EQ(put.headers.size(), 1u);
-  EXPECT_EQ(put.headers[0], (std::pair<std::string, std::string>{"Allow", "GET"}));
-}
-
-TEST(ApiRoutes, ErrorBodiesEscapeWhatTheyEcho) {
-  const auto reply = routeRequest({"1"}, "GET", "/a\"b\\c");
-  EXPECT_EQ(reply.body, R"({"error":"not_found","detail":"no such resource: GET /a\"b\\c"})");
 }
 
 }  // namespace

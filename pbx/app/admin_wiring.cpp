@@ -1,0 +1,89 @@
+#include "pbx/app/admin_wiring.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "admin/auth.h"
+#include "db/admin_repository.h"
+#include "pbx/call/credential_source.h"
+
+namespace duplex::app {
+namespace {
+
+std::shared_ptr<spdlog::logger> adminLog() {
+  auto log = spdlog::get("admin");
+  return log ? log : spdlog::default_logger();
+}
+
+// The extension list the admin API just read, as a repository, so that the
+// credential cache is rebuilt on the admin thread from it (the SIP loop then
+// only swaps the finished map).
+class ListedExtensions final : public db::ExtensionRepository {
+ public:
+  explicit ListedExtensions(std::vector<db::ExtensionRecord> all) : all_(std::move(all)) {}
+  std::vector<db::ExtensionRecord> list() override { return all_; }
+  std::optional<db::ExtensionRecord> findByNumber(std::string_view) override { return unused(); }
+  std::optional<db::ExtensionRecord> findById(std::int64_t) override { return unused(); }
+  db::ExtensionRecord insert(const db::ExtensionRecord&) override { unused(); }
+  bool update(const db::ExtensionRecord&) override { unused(); }
+  bool remove(std::int64_t) override { unused(); }
+
+ private:
+  [[noreturn]] static std::optional<db::ExtensionRecord> unused() {
+    throw std::logic_error("ListedExtensions only lists");
+  }
+  std::vector<db::ExtensionRecord> all_;
+};
+
+}  // namespace
+
+void RegistrarLiveChanges::extensionsChanged(admin::ExtensionsChange change) {
+  auto fresh = std::make_shared<call::RepositoryCredentialSource>(
+      *std::make_unique<ListedExtensions>(std::move(change.current)));
+  const bool posted = post_([fresh, drop = std::move(change.dropBindingsOf)](
+                                RegistrarWiring& wiring, RegistrarStartup& startup) {
+    *startup.credentials = std::move(*fresh);
+    std::size_t dropped = 0;
+    for (std::int64_t id : drop) dropped += wiring.registrar().removeAllOf(id);
+    if (dropped > 0) adminLog()->info("dropped {} bindings of removed extensions", dropped);
+  });
+  if (!posted) adminLog()->warn("SIP loop not running: extension changes apply at the next start");
+}
+
+std::vector<std::string> RegistrarLiveChanges::settingsChanged(
+    const std::vector<admin::SettingChange>& changes) {
+  std::vector<std::string> live;
+  for (const auto& c : changes) {
+    if (c.key != "log.level") continue;
+    const auto level = spdlog::level::from_str(c.value.value_or("info"));
+    // Every component but the SIP trace logger, whose level is its on/off switch.
+    spdlog::apply_all([level](const std::shared_ptr<spdlog::logger>& logger) {
+      if (logger->name() != "sip.trace") logger->set_level(level);
+    });
+    live.push_back(c.key);
+  }
+  return live;
+}
+
+void prepareAdminPassword(db::Database& db, const std::string& dataDir, bool reset) {
+  db::SqliteAdminRepository repo(db);
+  std::optional<std::string> password;
+  if (reset) {
+    password = admin::resetAdminPassword(repo);
+  } else {
+    password = admin::ensureAdminPassword(repo);
+  }
+  if (!password) return;
+  const std::string file = dataDir + (dataDir.ends_with('/') ? "" : "/") + "admin-password.txt";
+  admin::writePasswordFile(file, *password);
+  // Once, on the console only: the log file is kept and may be shared.
+  std::printf("admin password %s: %s (user admin; also in %s, mode 0600)\n",
+              reset ? "reset" : "generated", password->c_str(), file.c_str());
+  std::fflush(stdout);
+  adminLog()->warn("admin password {}; it is in {} (readable by this user only)",
+                   reset ? "reset, every session ended" : "generated at first start", file);
+}
+
+}  // namespace duplex::app

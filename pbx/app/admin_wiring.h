@@ -1,0 +1,46 @@
+// The daemon's side of the admin API's live changes (admin/live_changes.h):
+// extension changes rebuild the registrar's credential cache and drop the
+// bindings of deleted or disabled extensions on the SIP loop; log.level is
+// applied at once; every other setting is reported as needing a restart.
+// Also the admin password's first-start generation and reset.
+//
+// For: AdminSubsystem (subsystems.h). Thread: extensionsChanged() and
+// settingsChanged() on admin worker threads (they build what they can there
+// and post the rest to the SIP loop, never waiting for it);
+// prepareAdminPassword() on the main thread at start.
+// Errors: prepareAdminPassword() throws std::runtime_error / db::DbError
+// (start-up); the LiveChanges members never throw (a loop that is not
+// running only means the change applies at the next start; logged).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "admin/live_changes.h"
+#include "db/database.h"
+#include "pbx/app/registrar_wiring.h"
+
+namespace duplex::app {
+
+// Runs a task on the SIP loop with the registrar; false when it is not running.
+using RegistrarPoster =
+    std::function<bool(std::function<void(RegistrarWiring&, RegistrarStartup&)>)>;
+
+class RegistrarLiveChanges final : public admin::LiveChanges {
+ public:
+  explicit RegistrarLiveChanges(RegistrarPoster post) : post_(std::move(post)) {}
+  void extensionsChanged(admin::ExtensionsChange change) override;
+  std::vector<std::string> settingsChanged(
+      const std::vector<admin::SettingChange>& changes) override;
+
+ private:
+  RegistrarPoster post_;
+};
+
+// First start: generates the admin password, prints it once on stdout and
+// writes it to <dataDir>/admin-password.txt (mode 0600). With `reset`, does
+// so even if one exists and ends every session. Otherwise does nothing.
+void prepareAdminPassword(db::Database& db, const std::string& dataDir, bool reset);
+
+}  // namespace duplex::app
