@@ -47,7 +47,7 @@ const SystemClock kSystemClock;
 NatService::NatService(NatSettings settings) {
   validate(settings);
   NatWorkerParts parts;
-  parts.igd = std::make_unique<MiniupnpcIgd>();
+  parts.igd = std::make_unique<MiniupnpcIgd>(settings.upnp_interface);
   parts.http = std::make_unique<PocoDynDnsHttp>();
   parts.stun_socket = [] { return std::make_unique<UdpStunTransport>(); };
   parts.interfaces = readLocalInterfaces;

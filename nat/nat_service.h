@@ -55,6 +55,7 @@ struct NatSettings {
   int upnp_budget = 24;  // most mappings this PBX keeps on the router
   std::chrono::seconds upnp_lease{3600};
   std::chrono::milliseconds upnp_discovery_timeout{2000};
+  std::string upnp_interface;  // LAN interface name or address for discovery; "" = default
   std::vector<std::string> stun_servers;  // "host" or "host:port" (3478)
   std::chrono::seconds poll_interval{60};
   std::uint16_t sip_port = 5060;  // the bound SIP port (after port 0 was resolved)

@@ -15,6 +15,7 @@ nat::NatSettings natSettingsFrom(const Config& config) {
   s.upnp = config.nat.upnp;
   s.upnp_budget = config.nat.upnp_budget;
   s.upnp_lease = config.nat.upnp_lease;
+  s.upnp_interface = config.nat.upnp_interface;
   s.stun_servers = config.nat.stun_servers;
   s.poll_interval = config.nat.poll_interval;
   // sip.port = 0 (tests) has no port to map yet: only RTP is mapped then.

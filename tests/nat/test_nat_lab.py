@@ -1,0 +1,211 @@
+"""End-to-end NAT tests: the real duplex daemon behind a real router
+(nftables NAT + miniupnpd) with a real STUN server (coturn) and a dyndns2
+server on the internet side, all in network namespaces built per test.
+
+Run: DUPLEX_BIN=build/pbx/app/duplex python3 -m unittest tests/nat/test_nat_lab.py
+(root; ctest label `netns`). Set DUPLEX_KEEP_LAB_LOGS=1 to keep the logs.
+"""
+
+import base64
+import os
+import re
+import signal
+import socket
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netns_lab  # noqa: E402
+from netns_lab import INET_IP, PBX_IP, WAN_IP  # noqa: E402
+
+DUPLEX = os.environ.get("DUPLEX_BIN", "")
+SIP_PORT = 5060
+DYNDNS_PORT = 8245
+
+DYNDNS_SERVER = r'''
+import base64, http.server, sys, json
+log = open(sys.argv[1], "a", buffering=1)
+answer = sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        log.write(json.dumps({"path": self.path, "auth": self.headers.get("Authorization", ""),
+                              "agent": self.headers.get("User-Agent", "")}) + "\n")
+        body = answer.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("0.0.0.0", int(sys.argv[3])), H).serve_forever()
+'''
+
+
+def wait_for(what, predicate, timeout, interval=0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class NatLabCase(unittest.TestCase):
+    symmetric = False
+    rtp = (10000, 10009)
+    extra = []
+
+    def setUp(self):
+        if not DUPLEX or not os.access(DUPLEX, os.X_OK):
+            self.fail("DUPLEX_BIN must name the built duplex binary")
+        try:
+            self.lab = netns_lab.Lab(symmetric=self.symmetric)
+        except netns_lab.LabUnavailable as e:
+            self.fail(f"NAT lab unavailable: {e}")
+        self.addCleanup(self.lab.close)
+        self.data = os.path.join(self.lab.dir, "pbx-data")
+        self.daemon = None
+        self.runs = 0
+
+    def start_pbx(self):
+        self.runs += 1
+        cmd = [DUPLEX, f"--data.dir={self.data}", f"--sip.port={SIP_PORT}",
+               "--admin.port=0", "--log.level.nat=debug",
+               f"--media.rtp_port_min={self.rtp[0]}", f"--media.rtp_port_max={self.rtp[1]}",
+               f"--nat.stun_servers={netns_lab.STUN_IP1}:3478", "--nat.poll_interval=5s",
+               "--nat.upnp_lease=60s", *self.extra]
+        self.daemon = self.lab.spawn(self.lab.ns_pbx, cmd, f"duplex-{self.runs}.out")
+        wait_for("the daemon's listening line", lambda: "listening:" in self.log(), 20)
+
+    def log(self):
+        return self.lab.read_path(os.path.join(self.data, "duplex.log"))
+
+    def wait_log(self, pattern, timeout=30):
+        return wait_for(f"log /{pattern}/", lambda: re.search(pattern, self.log()), timeout)
+
+    def expected_mappings(self, rtp=True):
+        m = [("TCP", SIP_PORT, PBX_IP, SIP_PORT), ("UDP", SIP_PORT, PBX_IP, SIP_PORT)]
+        if rtp:
+            m += [("UDP", p, PBX_IP, p) for p in range(self.rtp[0], self.rtp[1] + 1)]
+        return sorted(m)
+
+    def sip_options_from_internet(self):
+        """An OPTIONS sent from the internet to the router's WAN port 5060."""
+        script = (
+            "import socket,sys\n"
+            "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(3)\n"
+            f"s.bind(('{INET_IP}',0));p=s.getsockname()[1]\n"
+            "m=('OPTIONS sip:pbx@%s SIP/2.0\\r\\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bKlab1;rport\\r\\n"
+            "Max-Forwards: 70\\r\\nFrom: <sip:lab@%s>;tag=1\\r\\nTo: <sip:pbx@%s>\\r\\n"
+            "Call-ID: natlab-1\\r\\nCSeq: 1 OPTIONS\\r\\nContent-Length: 0\\r\\n\\r\\n')"
+            f"%('{WAN_IP}','{INET_IP}',p,'{INET_IP}','{WAN_IP}')\n"
+            f"s.sendto(m.encode(),('{WAN_IP}',{SIP_PORT}))\n"
+            "print(s.recv(4096).decode().split('\\r\\n')[0])\n")
+        return self.lab.ns(self.lab.ns_inet, sys.executable, "-c", script, check=False)
+
+    def udp_forwarded(self, port):
+        """True when UDP sent from the internet to WAN:port arrives in the PBX."""
+        receiver = self.lab.spawn(self.lab.ns_pbx, [sys.executable, "-c", (
+            "import socket\n"
+            f"s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('{PBX_IP}',{port}))\n"
+            "s.settimeout(5);print(s.recvfrom(100)[0].decode(),flush=True)\n")],
+            f"udp-{port}.out")
+        time.sleep(0.5)
+        self.lab.ns(self.lab.ns_inet, sys.executable, "-c", (
+            "import socket,time\n"
+            "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+            f"[s.sendto(b'rtp-probe',('{WAN_IP}',{port})) or time.sleep(0.2) for _ in range(5)]\n"))
+        receiver.wait(10)
+        return "rtp-probe" in self.lab.read(f"udp-{port}.out")
+
+
+class BehindFullConeRouter(NatLabCase):
+    symmetric = False
+    extra = ["--dyndns.provider=http://%s:%d/nic/update" % (INET_IP, DYNDNS_PORT),
+             "--dyndns.hostname=office.example.test", "--dyndns.user=alice",
+             "--dyndns.password=s3cret", "--dyndns.min_interval=60s"]
+
+    def dyndns_requests(self):
+        import json
+        lines = self.lab.read("dyndns-requests.log").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def test_router_forwards_renews_follows_wan_change_and_cleans_up(self):
+        with open(os.path.join(self.lab.dir, "dyndns.py"), "w") as f:
+            f.write(DYNDNS_SERVER)
+        self.lab.spawn(self.lab.ns_inet, [sys.executable, os.path.join(self.lab.dir, "dyndns.py"),
+                                          os.path.join(self.lab.dir, "dyndns-requests.log"),
+                                          "good", str(DYNDNS_PORT)], "dyndns.out")
+        self.start_pbx()
+
+        # The SIP port and the whole RTP range (12 <= budget 24) appear on the router.
+        wait_for("12 mappings on the router",
+                 lambda: self.lab.router_mappings() == self.expected_mappings(), 20)
+        self.wait_log(r"UPnP mapped: 12 port mapping\(s\) on http://10\.77\.0\.1:5000/")
+        # ... and really forward: a SIP OPTIONS from the internet is answered,
+        # RTP sent to the router's WAN port arrives at the PBX.
+        reply = self.sip_options_from_internet()
+        self.assertEqual(reply.stdout.strip(), "SIP/2.0 200 OK", reply.stderr)
+        self.assertTrue(self.udp_forwarded(10003), "UDP 10003 was not forwarded to the PBX")
+
+        # STUN sees the router's WAN address; the verdict fits masquerade.
+        self.wait_log(r"public address 203\.0\.113\.1 \(from stun\)")
+        self.wait_log(r"NAT type \(198\.51\.100\.1:3478\): endpoint-independent mapping")
+
+        # DynDNS: exactly one update with the public address, auth and agent.
+        wait_for("the DynDNS update", lambda: len(self.dyndns_requests()) >= 1, 20)
+        first = self.dyndns_requests()[0]
+        self.assertEqual(first["path"], "/nic/update?hostname=office.example.test&myip=203.0.113.1")
+        self.assertEqual(first["auth"], "Basic " + base64.b64encode(b"alice:s3cret").decode())
+        self.assertEqual(first["agent"], "Duplex PBX/0.1.0")
+
+        # Leases (60 s) are renewed at half-life: the router's expiry moves on.
+        before = self.lab.leases()[("UDP", SIP_PORT)]
+        wait_for("a renewed lease", lambda: self.lab.leases().get(("UDP", SIP_PORT), 0) > before + 20,
+                 45, 1)
+
+        # The router's WAN address changes: noticed, published, one DynDNS update.
+        self.lab.change_wan_address("203.0.113.9")
+        self.wait_log(r"public address 203\.0\.113\.9 \(from stun\), was 203\.0\.113\.1", 30)
+        wait_for("the second DynDNS update", lambda: len(self.dyndns_requests()) >= 2, 70)
+        self.assertIn("myip=203.0.113.9", self.dyndns_requests()[1]["path"])
+        time.sleep(12)  # two more polls: still exactly two updates
+        self.assertEqual(len(self.dyndns_requests()), 2)
+
+        # kill -9: the mappings stay on the router; a restart removes the stale
+        # ones first and maps again (no duplicates).
+        self.lab.stop(self.daemon, signal.SIGKILL)
+        self.assertEqual(self.lab.router_mappings(), self.expected_mappings())
+        self.start_pbx()
+        self.wait_log(r"removed 12 stale mapping\(s\) left by an earlier run")
+        wait_for("12 mappings again",
+                 lambda: self.lab.router_mappings() == self.expected_mappings(), 20)
+
+        # A clean stop removes every mapping.
+        self.assertEqual(self.lab.stop(self.daemon, signal.SIGTERM), 0)
+        self.assertEqual(self.lab.router_mappings(), [])
+
+
+class BehindSymmetricRouter(NatLabCase):
+    symmetric = True
+    rtp = (10000, 10199)  # 200 ports + 2 SIP > budget 24: RTP mapped per call
+
+    def test_symmetric_verdict_and_budget(self):
+        self.start_pbx()
+        wait_for("the SIP mappings",
+                 lambda: self.lab.router_mappings() == self.expected_mappings(rtp=False), 20)
+        self.wait_log(r"public address 203\.0\.113\.1 \(from stun\)")
+        self.wait_log(r"NAT type \(198\.51\.100\.1:3478\): address- and port-dependent mapping "
+                      r"\(symmetric\): only relayed media works")
+        time.sleep(6)  # a poll later: still within the budget, no RTP mapped up front
+        self.assertEqual(len(self.lab.router_mappings()), 2)
+        self.assertEqual(self.lab.stop(self.daemon, signal.SIGTERM), 0)
+        self.assertEqual(self.lab.router_mappings(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
