@@ -396,6 +396,53 @@ const KeySpec kSchema[] = {
          [](Config& c, const ConfigValue& v) {
            c.nat.dyndns_min_interval = std::chrono::seconds(v.number / kSecond);
          }},
+    // Media relay (media/relay.h). media.rtp_port_min/max sit with the NAT keys.
+    {.name = "media.bind",
+     .type = ValueType::kAddress,
+     .default_value = "0.0.0.0",
+     .doc = "Local address the RTP relay sockets bind to (`0.0.0.0` = all IPv4 interfaces).",
+     .apply = [](Config& c, const ConfigValue& v) { c.media.bind = v.text; }},
+    {.name = "media.learning_window",
+     .type = ValueType::kDuration,
+     .default_value = "2s",
+     .doc = "How long after its first packet a call leg may still latch to a better media "
+            "source; then it is locked (a bare number is seconds).",
+     .min = 100,
+     .max = 60 * kSecond,
+     .unit = DurationUnit::kSeconds,
+     .apply = [](Config& c,
+                 const ConfigValue& v) { c.media.learning_window = std::chrono::milliseconds(v.number); }},
+    {.name = "media.keepalive_interval",
+     .type = ValueType::kDuration,
+     .default_value = "15s",
+     .doc = "Send an RTP keep-alive to a call leg that got no packet for this long (hold, "
+            "silence), so its NAT binding stays open (a bare number is seconds).",
+     .min = kSecond,
+     .max = 3600 * kSecond,
+     .unit = DurationUnit::kSeconds,
+     .apply = [](Config& c, const ConfigValue& v) {
+       c.media.keepalive_interval = std::chrono::milliseconds(v.number);
+     }},
+    {.name = "media.timeout",
+     .type = ValueType::kDuration,
+     .default_value = "60s",
+     .doc = "End an answered call when no RTP came from either side for this long (never "
+            "during hold; a bare number is seconds).",
+     .min = 5 * kSecond,
+     .max = 24 * 3600 * kSecond,
+     .unit = DurationUnit::kSeconds,
+     .apply = [](Config& c,
+                 const ConfigValue& v) { c.media.timeout = std::chrono::milliseconds(v.number); }},
+    {.name = "media.one_way_after",
+     .type = ValueType::kDuration,
+     .default_value = "5s",
+     .doc = "After answer, diagnose one-way audio when one side sent media and the other none "
+            "for this long (a bare number is seconds).",
+     .min = kSecond,
+     .max = 600 * kSecond,
+     .unit = DurationUnit::kSeconds,
+     .apply = [](Config& c,
+                 const ConfigValue& v) { c.media.one_way_after = std::chrono::milliseconds(v.number); }},
     // Seconds throughout (RFC 3261 10.2.1.1 Expires, RFC 3261 20.23 Min-Expires).
     {.name = "registrar.realm",
      .type = ValueType::kHost,

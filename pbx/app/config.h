@@ -78,6 +78,18 @@ struct SipConfig {
   RegistrarSettings registrar;
 };
 
+// The media relay (media/relay.h; pbx/app/media_subsystem.h). The RTP port
+// range (media.rtp_port_min/max) is shared with the UPnP mapper (NatConfig).
+struct MediaConfig {
+  std::string bind = "0.0.0.0";  // local IP of the RTP sockets
+  std::uint16_t rtp_port_min = 10000;
+  std::uint16_t rtp_port_max = 20000;
+  std::chrono::milliseconds learning_window{2000};
+  std::chrono::milliseconds keepalive_interval{15000};
+  std::chrono::milliseconds timeout{60000};
+  std::chrono::milliseconds one_way_after{5000};
+};
+
 struct AdminConfig {
   std::string bind;  // IP literal
   std::uint16_t port = 0;
@@ -141,6 +153,7 @@ struct Config {
   std::string data_dir;
   std::string db_path;
   SipConfig sip;
+  MediaConfig media;
   AdminConfig admin;
   LogConfig log;
   NetworkConfig network;

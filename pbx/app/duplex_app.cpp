@@ -12,6 +12,7 @@
 
 #include "pbx/app/exit_codes.h"
 #include "pbx/app/logging.h"
+#include "pbx/app/media_subsystem.h"
 #include "pbx/app/nat_subsystem.h"
 #include "pbx/app/sip_subsystem.h"
 #include "pbx/app/startup_error.h"
@@ -86,7 +87,7 @@ DuplexApp::DuplexApp(const Config& config, Logging& logging,
     : config_(config), logging_(logging), began_(began) {
   auto* db = new DatabaseSubsystem(config_.db_path);
   auto* nat = makeNatSubsystem(config_);
-  auto* media = makeMediaSubsystem();
+  auto* media = makeMediaSubsystem(config_);
   auto* registrar = makeRegistrarSubsystem();
   sip_ = new SipSubsystem(config_.sip, logging_);
   admin_ = new AdminSubsystem(config_.admin, config_.data_dir, config_.sip.registrar.realm);
