@@ -267,8 +267,11 @@ RegistrationDecision Registrar::registerBindings(const RegistrationRequest& r, I
     }
   }
 
-  // Per-extension contact limit.
-  if (next.size() > config_.maxContactsPerExtension && added > 0) {
+  // Per-extension contact limit: the extension's own, within the global one.
+  const std::size_t limit = r.maxContacts == 0
+                                ? config_.maxContactsPerExtension
+                                : std::min(r.maxContacts, config_.maxContactsPerExtension);
+  if (next.size() > limit && added > 0) {
     if (config_.limitMode == ContactLimitMode::reject) {
       return reject(RegisterError::tooManyContacts);
     }
@@ -277,7 +280,7 @@ RegistrationDecision Registrar::registerBindings(const RegistrationRequest& r, I
     for (std::size_t i = 0; i < next.size(); ++i) {
       if (!touched.contains(next[i].id)) candidates.push_back(i);
     }
-    const std::size_t excess = next.size() - config_.maxContactsPerExtension;
+    const std::size_t excess = next.size() - limit;
     if (candidates.size() < excess) return reject(RegisterError::tooManyContacts);
     std::stable_sort(candidates.begin(), candidates.end(), [&](std::size_t a, std::size_t b) {
       return next[a].registeredAt < next[b].registeredAt;

@@ -95,6 +95,10 @@ struct RegistrationRequest {
   std::string userAgent;
   std::string viaHost;  // top Via sent-by host
   std::optional<std::uint16_t> viaPort;
+  // The extension's own contact limit (db extensions.max_contacts); 0 = none.
+  // The effective limit is the lower of this and
+  // RegistrarConfig::maxContactsPerExtension.
+  std::size_t maxContacts = 0;
 };
 
 enum class RegisterError : std::uint8_t {

@@ -11,7 +11,8 @@ void RepositoryCredentialSource::reload(db::ExtensionRepository& repository) {
                            std::move(record.ha1Md5),
                            std::move(record.ha1Sha256),
                            std::move(record.realm),
-                           record.enabled};
+                           record.enabled,
+                           record.maxContacts};
     fresh.emplace(record.number, std::move(c));
   }
   byNumber_ = std::move(fresh);

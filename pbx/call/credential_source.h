@@ -24,6 +24,7 @@ struct ExtensionCredentials {
   std::string ha1Sha256;  // empty when never set
   std::string realm;      // the realm both HA1s were computed for
   bool enabled = true;
+  int maxContacts = 0;  // extensions.max_contacts; 0 = only the registrar's limit
 };
 
 class CredentialSource {

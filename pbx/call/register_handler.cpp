@@ -119,6 +119,7 @@ void RegisterHandler::onRequest(sip::SipEndpoint& endpoint, sip::TransactionId i
     answer(endpoint, id, registration.error().status, registration.error().reason);
     return;
   }
+  registration->maxContacts = static_cast<std::size_t>(std::max(extension->maxContacts, 0));
 
   // RFC 3261 10.3 steps 6-8.
   const registrar::RegistrationDecision decision = registrar_.registerBindings(*registration, now);

@@ -4,6 +4,7 @@ written to the database, removal, limits, ordering, and the NAT handling that
 makes a phone behind a router reachable (binding sent to the packet's source,
 OPTIONS keep-alives arriving at that source port)."""
 import os
+import sqlite3
 import sys
 import unittest
 import uuid
@@ -13,7 +14,7 @@ import duplexd  # noqa: E402
 import sipreg  # noqa: E402
 from sipreg import Phone  # noqa: E402
 
-USERS = {str(n): sipreg.strong_password() for n in range(101, 111)}
+USERS = {str(n): sipreg.strong_password() for n in range(101, 112)}
 BASE_ARGS = [f"--registrar.realm={sipreg.REALM}", "--registrar.keepalive_interval=5"]
 
 
@@ -25,6 +26,10 @@ class Register(unittest.TestCase):
     def setUpClass(cls):
         cls.daemon = duplexd.Daemon(duplexd.duplex_binary(), *BASE_ARGS)
         sipreg.provision(cls.daemon, USERS)
+        con = sqlite3.connect(os.path.join(cls.daemon.dir, "duplex.db"))
+        with con:  # what the admin API's "max contacts" sets
+            con.execute("UPDATE extensions SET max_contacts = 2 WHERE number = '111'")
+        con.close()
         cls.daemon.start()
 
     @classmethod
@@ -132,6 +137,15 @@ class Register(unittest.TestCase):
         self.assertEqual(len(sipreg.contacts(raw)), 5)
         self.assertNotIn(":41000>", listed)
         self.assertIn(":41005>", listed)
+
+    def test_the_extensions_own_contact_limit_applies(self):
+        p = self.phone("111")
+        for i in range(3):
+            status, raw = p.register(contact_lines=[f"Contact: <sip:111@127.0.0.1:{42000 + i}>"])
+            self.assertEqual(status, 200)
+        listed = " ".join(sipreg.contacts(raw))
+        self.assertEqual(len(sipreg.contacts(raw)), 2)
+        self.assertNotIn(":42000>", listed)
 
     def test_out_of_order_cseq_for_the_same_call_id_is_refused(self):
         p = self.phone("109")

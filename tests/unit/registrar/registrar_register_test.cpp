@@ -220,6 +220,35 @@ TEST(RegistrarLimitTest, RejectModeAnswers403AndKeepsTheOldOnes) {
             200);
 }
 
+TEST(RegistrarLimitTest, TheExtensionsOwnLimitAppliesWithinTheGlobalOne) {
+  fakes::FakeBindingRepository repo;
+  RepositoryBindingSink sink{repo};
+  RegistrarConfig config;
+  config.maxContactsPerExtension = 3;
+  config.limitMode = ContactLimitMode::reject;
+  Registrar registrar{config, sink};
+  auto limited = [](RegistrationRequest r, std::size_t max) {
+    r.maxContacts = max;
+    return r;
+  };
+  // The extension allows 1: the second phone is refused.
+  EXPECT_EQ(
+      registrar.registerBindings(limited(request({contact("sip:a@h")}, 3600, "a"), 1), kT0).status,
+      200);
+  EXPECT_EQ(
+      registrar.registerBindings(limited(request({contact("sip:b@h")}, 3600, "b"), 1), kT0).status,
+      403);
+  // An extension allowing 10 still stops at the global 3.
+  for (const char* c : {"sip:b@h", "sip:c@h"}) {
+    EXPECT_EQ(registrar.registerBindings(limited(request({contact(c)}, 3600, c), 10), kT0).status,
+              200);
+  }
+  EXPECT_EQ(
+      registrar.registerBindings(limited(request({contact("sip:d@h")}, 3600, "d"), 10), kT0).status,
+      403);
+  EXPECT_EQ(registrar.lookup(kExt, kT0).size(), 3u);
+}
+
 TEST_F(RegistrarRegisterTest, QValuesAreKeptAndOrderLookup) {
   RequestContact low = contact("sip:low@192.168.1.20"), high = contact("sip:high@192.168.1.20");
   low.q = 0.1;
