@@ -421,6 +421,9 @@ void MediaRelay::Engine::run() {
         ::epoll_wait(epoll_fd_, events.data(), kMaxEvents, static_cast<int>(kTickInterval.count()));
     if (ready < 0 && errno != EINTR) break;
     const auto now = clock_->now();
+    // Commands first: one posted before a packet was sent (an answer's new
+    // address, answered()) must apply to that packet.
+    processCommands(now);
     for (int i = 0; i < ready; ++i) {
       const std::uint64_t tag = events[static_cast<std::size_t>(i)].data.u64;
       if (tag == kWakeTag) {
@@ -433,7 +436,6 @@ void MediaRelay::Engine::run() {
       onReadable(*slots_[index], static_cast<Leg>((tag >> 1) & 1), static_cast<Channel>(tag & 1),
                  now);
     }
-    processCommands(now);
     if (now >= next_tick) {
       tickAll(now);
       next_tick = now + kTickInterval;
