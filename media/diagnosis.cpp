@@ -74,6 +74,15 @@ Diagnosis diagnoseSilentLeg(const SilentLegFacts& f) {
              ": a firewall or router in front of the PBX does not forward the RTP port range, "
              "or the phone cannot reach that address";
   }
+  if (f.other_latched.isSet() && f.other_sdp.isSet() && !(f.other_latched == f.other_sdp)) {
+    d.text += "; leg " + std::string(toString(otherLeg(f.leg))) + "'s media comes from " +
+              f.other_latched.toString() + ", not from its SDP address " + f.other_sdp.toString() +
+              " (behind NAT; the relay latched to it)";
+  }
+  if (f.send_errors > 0) {
+    d.text += "; " + std::to_string(f.send_errors) + " packets toward leg " + toString(f.leg) +
+              " could not be sent (the kernel refused them)";
+  }
   return d;
 }
 

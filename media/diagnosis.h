@@ -15,6 +15,9 @@
 //   kPublicSilent        a phone with a public address never sent media:
 //                        firewall in front of the PBX, or the phone cannot
 //                        reach the advertised address
+// Facts that do not decide the rule are appended: the talking leg sends from
+// another address than its SDP said (NAT, latched), and sends toward the
+// silent leg that the kernel refused.
 //
 // For: media/relay_session.h (relay thread); pure function, any thread.
 #pragma once
@@ -50,6 +53,11 @@ struct SilentLegFacts {
   std::string foreign_source;  // the last foreign source
   std::string latched_source;
   std::uint64_t other_leg_packets = 0;  // what the other leg sent meanwhile
+  // The talking leg: when its media came from another address than its SDP
+  // said, the text adds that fact (it is behind NAT; the relay latched).
+  UdpAddress other_sdp;
+  UdpAddress other_latched;
+  std::uint64_t send_errors = 0;  // sends toward the silent leg the kernel refused
 };
 
 struct Diagnosis {

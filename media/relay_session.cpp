@@ -190,6 +190,10 @@ void RelaySession::checkOneWay(TickActions& actions) {
   facts.foreign_source = leg.last_foreign.toString();
   facts.latched_source = leg.latch[0].latched().toString();
   facts.other_leg_packets = a == 0 ? b : a;
+  const LegState& talker = legs_[index(otherLeg(silent))];
+  facts.other_sdp = talker.sdp;
+  facts.other_latched = talker.latch[0].latched();
+  facts.send_errors = leg.stats.send_errors;
   actions.one_way = true;
   actions.one_way_leg = silent;
   actions.text = diagnoseSilentLeg(facts).text;

@@ -33,6 +33,23 @@ TEST(Diagnosis, PrivateAddressBehindNatNeverSent) {
             "lets UDP out to 203.0.113.1:10002)");
 }
 
+TEST(Diagnosis, AddsTheTalkingLegsNatAndRefusedSends) {
+  SilentLegFacts f = facts("192.0.2.10", 4000);
+  f.other_sdp = addr("10.0.0.7", 5000);
+  f.other_latched = addr("198.51.100.20", 40123);
+  f.send_errors = 12;
+  const Diagnosis d = diagnoseSilentLeg(f);
+  EXPECT_NE(d.text.find("; leg A's media comes from 198.51.100.20:40123, not from its SDP "
+                        "address 10.0.0.7:5000 (behind NAT; the relay latched to it)"),
+            std::string::npos)
+      << d.text;
+  EXPECT_NE(d.text.find("; 12 packets toward leg B could not be sent"), std::string::npos)
+      << d.text;
+  f.other_latched = f.other_sdp;  // latched where it said: nothing to add
+  f.send_errors = 0;
+  EXPECT_EQ(diagnoseSilentLeg(f).text.find("media comes from"), std::string::npos);
+}
+
 TEST(Diagnosis, NoSdpAddress) {
   const Diagnosis d = diagnoseSilentLeg(facts("0.0.0.0", 4000));
   EXPECT_EQ(d.rule, DiagnosisRule::kNoSdpAddress);
