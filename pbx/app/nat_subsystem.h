@@ -15,6 +15,7 @@
 
 #include <memory>
 
+#include "admin/status_sources.h"
 #include "nat/nat_service.h"
 #include "pbx/app/component_subsystem.h"
 #include "pbx/app/config.h"
@@ -24,12 +25,18 @@ namespace duplex::app {
 // The settings NatService gets from the configuration (tests use it too).
 nat::NatSettings natSettingsFrom(const Config& config);
 
-class NatSubsystem final : public ComponentSubsystem {
+// nat::NatStatus as the JSON object of GET /api/v1/status ("nat").
+std::string natStatusToJson(const nat::NatStatus& status);
+
+class NatSubsystem final : public ComponentSubsystem, public admin::NatStatusView {
  public:
   explicit NatSubsystem(const Config& config);
   ~NatSubsystem() override;
   // Null before start() and after stop().
   nat::NatService* service() const { return service_.get(); }
+  // admin::NatStatusView (admin worker threads): the status as JSON, or
+  // {"available": false, ...} while the service is not running.
+  std::string natStatusJson() override;
 
  private:
   void start() override;

@@ -66,6 +66,7 @@ class Lab:
         self.dir = tempfile.mkdtemp(prefix="duplex-natlab-")
         self.procs = []
         self.namespaces = []
+        self.etc_dirs = []
         try:
             self._build()
         except BaseException:
@@ -235,11 +236,16 @@ deny 0-65535 0.0.0.0/0 0-65535
             if " dnat " not in line:
                 continue
             words = line.split()
-            proto = words[words.index("dport") - 1] if "dport" in words else "?"
+            # miniupnpd matches the IP protocol byte: "@nh,72,8 0x11" (UDP) or "0x6" (TCP).
+            proto = "?"
+            if "@nh,72,8" in words:
+                proto = {"0x11": "UDP", "0x6": "TCP"}.get(words[words.index("@nh,72,8") + 1], "?")
+            elif "udp" in words or "tcp" in words:
+                proto = "UDP" if "udp" in words else "TCP"
             ext = int(words[words.index("dport") + 1])
             target = words[words.index("to") + 1]
             ip, port = target.rsplit(":", 1)
-            maps.append((proto.upper(), ext, ip, int(port)))
+            maps.append((proto, ext, ip, int(port)))
         return sorted(maps)
 
     def leases(self):
@@ -259,6 +265,18 @@ deny 0-65535 0.0.0.0/0 0-65535
         except FileNotFoundError:
             return ""
 
+    def set_hosts(self, ns, names):
+        """/etc/hosts and an unreachable-free resolv.conf for `ip netns exec ns`."""
+        d = f"/etc/netns/{ns}"
+        os.makedirs(d, exist_ok=True)
+        self.etc_dirs.append(d)
+        with open(f"{d}/hosts", "w") as f:
+            f.write("127.0.0.1 localhost\n")
+            for name, ip in names.items():
+                f.write(f"{ip} {name}\n")
+        with open(f"{d}/resolv.conf", "w") as f:
+            f.write("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+
     def change_wan_address(self, new_ip):
         r = self.ns_rtr
         self.ns(r, "ip", "addr", "add", f"{new_ip}/24", "dev", "dxw0")
@@ -275,6 +293,9 @@ deny 0-65535 0.0.0.0/0 0-65535
         for name in reversed(self.namespaces):
             run(["ip", "netns", "del", name], check=False)
         self.namespaces = []
+        for d in self.etc_dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        self.etc_dirs = []
         if os.environ.get("DUPLEX_KEEP_LAB_LOGS"):
             print("lab logs kept in", self.dir)
         else:
