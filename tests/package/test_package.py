@@ -56,7 +56,8 @@ class DebianPackage(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(self.root, path)), path)
         with open(os.path.join(self.control, "conffiles")) as f:
             self.assertIn("/etc/duplex/duplex.conf", f.read().split())
-        unit = open(os.path.join(self.root, "lib/systemd/system/duplex.service")).read()
+        with open(os.path.join(self.root, "lib/systemd/system/duplex.service")) as f:
+            unit = f.read()
         for line in ("User=duplex", "AmbientCapabilities=CAP_NET_BIND_SERVICE",
                      "Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict",
                      "ExecStart=/usr/sbin/duplex --config=/etc/duplex/duplex.conf"):
@@ -65,7 +66,8 @@ class DebianPackage(unittest.TestCase):
             path = os.path.join(self.control, script)
             self.assertTrue(os.access(path, os.X_OK), script)
             subprocess.run(["sh", "-n", path], check=True)
-        postrm = open(os.path.join(self.control, "postrm")).read()
+        with open(os.path.join(self.control, "postrm")) as f:
+            postrm = f.read()
         # Data goes only on purge.
         self.assertIn('if [ "$1" = "purge" ]', postrm)
         self.assertNotIn("rm -rf /var/lib/duplex", postrm.split('"purge"')[0])
