@@ -27,6 +27,7 @@ void applyComponentLevel(Config& c, const ConfigValue& v) {
 }
 
 constexpr std::string_view kLimitModes[] = {"replace_oldest", "reject"};
+constexpr std::string_view kCallRedirectModes[] = {"off", "internal"};
 constexpr std::string_view kKeepAliveKinds[] = {"options", "crlf"};
 constexpr std::string_view kDigestAlgorithmOrders[] = {"sha256,md5", "md5,sha256", "sha256",
                                                         "md5"};
@@ -184,7 +185,6 @@ const KeySpec kSchema[] = {
      .max = 16,
      .apply = [](Config& c,
                  const ConfigValue& v) { c.admin.threads = static_cast<int>(v.number); }},
-    {.name = "log.level",
     {.name = "admin.https",
      .type = ValueType::kBool,
      .default_value = "false",
@@ -218,6 +218,7 @@ const KeySpec kSchema[] = {
      .doc = "Generate a new admin password at start (printed once and written to "
             "<data.dir>/admin-password.txt, mode 0600) and end every session.",
      .apply = [](Config& c, const ConfigValue& v) { c.admin.reset_password = v.flag; }},
+    {.name = "log.level",
      .type = ValueType::kEnum,
      .default_value = "info",
      .doc = "Log level of every component without a `log.level.<component>` of its own.",
@@ -508,6 +509,35 @@ const KeySpec kSchema[] = {
      .min = 0,
      .max = 86400,
      .apply = [](Config& c, const ConfigValue& v) { c.sip.registrar.nat_max_expires = toInt(v); }},
+    {.name = "call.no_answer_timeout",
+     .type = ValueType::kDuration,
+     .default_value = "25s",
+     .doc = "Ringing time after which an unanswered call without a no-answer forward gets "
+            "480 (a bare number is seconds).",
+     .min = kSecond,
+     .max = 600 * kSecond,
+     .unit = DurationUnit::kSeconds,
+     .apply = [](Config& c, const ConfigValue& v) {
+       c.sip.call.no_answer_timeout =
+           std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds(v.number));
+     }},
+    {.name = "call.follow_redirects",
+     .type = ValueType::kEnum,
+     .default_value = "off",
+     .doc = "3xx answers of a called phone: off = never followed (toll-fraud risk), internal "
+            "= followed to internal extensions only.",
+     .choices = kCallRedirectModes,
+     .apply = [](Config& c, const ConfigValue& v) {
+       c.sip.call.follow_redirects_internal = v.text == "internal";
+     }},
+    {.name = "call.max_forwards",
+     .type = ValueType::kInt,
+     .default_value = "70",
+     .doc = "Highest Max-Forwards on the legs the PBX places (the caller's value minus one, "
+            "at most this).",
+     .min = 1,
+     .max = 255,
+     .apply = [](Config& c, const ConfigValue& v) { c.sip.call.max_forwards = toInt(v); }},
     {.name = "auth.nonce_lifetime",
      .type = ValueType::kInt,
      .default_value = "300",

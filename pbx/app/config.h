@@ -61,6 +61,13 @@ struct RegistrarSettings {
   std::string digest_algorithms = "sha256,md5";  // auth.algorithms, preferred first
 };
 
+// Call control (pbx/call/b2bua.h): the call.* keys.
+struct CallConfig {
+  std::chrono::seconds no_answer_timeout{25};  // 480 after this when no forward applies
+  bool follow_redirects_internal = false;      // call.follow_redirects = internal
+  int max_forwards = 70;                       // cap on Max-Forwards of the callee legs
+};
+
 struct SipConfig {
   std::string bind;        // IP literal; "0.0.0.0" = all IPv4 interfaces
   std::uint16_t port = 0;  // 0 = any free port (tests)
@@ -76,6 +83,7 @@ struct SipConfig {
   bool trace = false;              // initial state of SIP message tracing
   std::string user_agent;          // User-Agent / Server header text; "" = none
   RegistrarSettings registrar;
+  CallConfig call;
 };
 
 // The media relay (media/relay.h; pbx/app/media_subsystem.h). The RTP port
@@ -94,6 +102,11 @@ struct AdminConfig {
   std::string bind;  // IP literal
   std::uint16_t port = 0;
   int threads = 0;
+  bool https = false;
+  std::string cert_file;  // PEM; generated self-signed at first start if missing
+  std::string key_file;   // PEM
+  std::chrono::seconds session_lifetime{0};
+  bool reset_password = false;  // --admin.reset_password: new generated password at start
 };
 
 struct LogConfig {
@@ -114,11 +127,6 @@ struct NetworkConfig {
   std::vector<std::string> additional_addresses;  // hostnames or IPs
   std::vector<Cidr> local_networks;
 };
-  bool https = false;
-  std::string cert_file;  // PEM; generated self-signed at first start if missing
-  std::string key_file;   // PEM
-  std::chrono::seconds session_lifetime{0};
-  bool reset_password = false;  // --admin.reset_password: new generated password at start
 
 // NAT traversal (nat/nat_service.h): UPnP, STUN, public-address polling,
 // DynDNS, and the RTP port range the UPnP mapper maps (media.rtp_port_min/max,

@@ -41,6 +41,12 @@ void SipSubsystem::start() {
       throw StartupError(std::string("registrar: cannot start: ") + e.what(), kExitSoftware);
     }
   }
+  // Media events come on the relay thread; they reach call control on the loop.
+  callServices_ = findCallServices([this](std::function<void(CallWiring&)> task) {
+    post([this, task = std::move(task)] {
+      if (calls_) task(*calls_);
+    });
+  });
   std::promise<void> ready;
   std::future<void> bound = ready.get_future();
   thread_ =
@@ -63,6 +69,7 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
   std::unique_ptr<sip::EventLoop> loop;
   std::unique_ptr<SipStack> stack;
   std::unique_ptr<RegistrarWiring> registrar;
+  std::unique_ptr<CallWiring> calls;
   try {
     loop = std::make_unique<sip::EventLoop>();
     stack = std::make_unique<SipStack>(*loop, config_, logging_);
@@ -72,7 +79,15 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
                                             *registrar_, [s = stack.get()] { s->rearmTimer(); });
       wiring_ = registrar.get();
     }
+    if (registrar) {
+      calls = std::make_unique<CallWiring>(*loop, stack->endpoint(), config_, registrar->registrar(),
+                                           *registrar_, callServices_,
+                                           [s = stack.get()] { s->rearmTimer(); });
+      calls_ = calls.get();
+    }
   } catch (...) {
+    calls_ = nullptr;
+    calls.reset();
     registrar.reset();
     stack.reset();
     ready.set_exception(std::current_exception());
@@ -95,6 +110,8 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
     std::lock_guard lock(mutex_);
     loop_ = nullptr;
   }
+  calls_ = nullptr;
+  calls.reset();  // before the registrar it reads
   wiring_ = nullptr;
   registrar.reset();
   stack.reset();  // closes the transports on the loop thread

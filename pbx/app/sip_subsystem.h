@@ -20,6 +20,7 @@
 
 #include "pbx/app/component_subsystem.h"
 #include "pbx/app/config.h"
+#include "pbx/app/call_wiring.h"
 #include "pbx/app/registrar_wiring.h"
 #include "pbx/app/sip_stack.h"
 
@@ -56,6 +57,10 @@ class SipSubsystem final : public ComponentSubsystem {
   // Read at start() when the application has a DatabaseSubsystem (the
   // daemon); without one (tests of the transports alone) REGISTER gets 405.
   std::unique_ptr<RegistrarStartup> registrar_;
+  // Call control (call_wiring.h), on the loop thread; media relay and NAT
+  // service found at start() when the application has them.
+  CallWiring* calls_ = nullptr;  // SIP loop thread only
+  CallServices callServices_;
   RegistrarWiring* wiring_ = nullptr;  // SIP loop thread only
 };
 

@@ -2,6 +2,8 @@
 // routing chain, the callee legs) and the timers. See b2bua.h.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "pbx/call/b2bua_internal.h"
 #include "pbx/call/digest_headers.h"
 #include "pbx/call/register_request.h"
@@ -240,6 +242,7 @@ void B2buaState::onInvite(sip::TransactionId id, const sip::Message& invite) {
   ctx.caller = caller;
   const registrar::Instant now = svc.wallNow();
   std::optional<RouteStop> stop = checkMaxForwards(invite, ctx);
+  ctx.maxForwards = std::min(ctx.maxForwards, settings.maxForwards);
   if (!stop) stop = dialPlan(invite, ctx);
   if (!stop) stop = resolveExtension(svc.directory, ctx);
   if (!stop) stop = applyFeatures(svc.directory, ctx);

@@ -60,6 +60,7 @@ namespace duplex::call {
 struct CallSettings {
   std::chrono::seconds noAnswerTimeout{25};  // no forward: 480 after this
   bool followRedirectsInternal = false;      // call.follow_redirects = internal
+  std::uint32_t maxForwards = 70;            // cap on the legs' Max-Forwards
   std::string serverHeader = "Duplex PBX";   // Server / User-Agent text
   std::uint16_t sipPort = 5060;              // our SIP port, when a leg's local port is unknown
   std::chrono::milliseconds t1{500};         // RFC 3261 timers for 2xx retransmission

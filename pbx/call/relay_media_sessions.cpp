@@ -20,15 +20,11 @@ std::shared_ptr<spdlog::logger> logger() {
 
 }  // namespace
 
-RelayMediaSessions::RelayMediaSessions(media::MediaRelay& relay, Post post,
+RelayMediaSessions::RelayMediaSessions(media::MediaRelay& relay,
                                        std::function<void(const MediaEvent&)> on_event)
-    : relay_(relay),
-      post_(std::move(post)),
-      on_event_(std::move(on_event)),
-      alive_(std::make_shared<bool>(true)) {}
+    : relay_(relay), on_event_(std::move(on_event)) {}
 
 RelayMediaSessions::~RelayMediaSessions() {
-  *alive_ = false;
   for (auto& [id, session] : sessions_) relay_.releaseSession(id);
 }
 
@@ -110,20 +106,7 @@ void RelayMediaSessions::release(SessionId session, std::function<void(Facts)> d
   relay_.releaseSession(session);  // kFinalStats follows on the relay thread
 }
 
-void RelayMediaSessions::onRelayEvent(const media::MediaEvent& event) {
-  // Relay thread: hand the event to the SIP loop.
-  if (event.kind == media::MediaEventKind::kStats ||
-      event.kind == media::MediaEventKind::kLatched) {
-    return;
-  }
-  std::weak_ptr<bool> alive = alive_;
-  post_([this, alive, event] {
-    auto a = alive.lock();
-    if (a && *a) onEventOnLoop(event);
-  });
-}
-
-void RelayMediaSessions::onEventOnLoop(const media::MediaEvent& event) {
+void RelayMediaSessions::onEvent(const media::MediaEvent& event) {
   auto it = sessions_.find(event.session);
   if (it == sessions_.end()) return;
   Session& s = it->second;

@@ -6,10 +6,9 @@
 // a one-way diagnosis is kept for it, a media timeout ends the call.
 //
 // For: pbx/app (CallWiring). Thread: every member on the SIP loop; the
-// relay's events arrive on the relay thread and are handed over with `post`
-// (which must queue the task onto the SIP loop and may drop it when the loop
-// is gone). Errors: SDP that does not parse or has no usable audio line is
-// {488, "SDP: <why>"}; create() returns 0 when the relay has no free ports
+// relay's events arrive on the relay thread, and the owner brings them to
+// the SIP loop (post) and passes them to onEvent() there. Errors: SDP that does not parse or has no
+// usable audio line is {488, "SDP: <why>"}; create() returns 0 when the relay has no free ports
 // (logged with the relay's reason). Nothing throws.
 //
 // Only the first media line is relayed; further m= lines are declined
@@ -28,12 +27,9 @@ namespace duplex::call {
 
 class RelayMediaSessions final : public MediaSessions {
  public:
-  using Post = std::function<void(std::function<void()>)>;
-  // `relay` must outlive this object; its event handler must call
-  // onRelayEvent() (on the relay thread). `on_event` gets timeouts and
-  // one-way reports on the SIP loop.
-  RelayMediaSessions(media::MediaRelay& relay, Post post,
-                     std::function<void(const MediaEvent&)> on_event);
+  // `relay` must outlive this object. `on_event` gets timeouts and one-way
+  // reports (on the SIP loop).
+  RelayMediaSessions(media::MediaRelay& relay, std::function<void(const MediaEvent&)> on_event);
   ~RelayMediaSessions() override;
 
   SessionId create(std::string_view call_id) override;
@@ -42,8 +38,9 @@ class RelayMediaSessions final : public MediaSessions {
   void answered(SessionId session) override;
   void release(SessionId session, std::function<void(Facts)> done) override;
 
-  // Relay thread: called by the relay's EventHandler.
-  void onRelayEvent(const media::MediaEvent& event);
+  // SIP loop: a relay event, brought over from the relay thread. Final
+  // statistics complete release(); one-way and timeout go to `on_event`.
+  void onEvent(const media::MediaEvent& event);
 
  private:
   struct Session {
@@ -52,13 +49,9 @@ class RelayMediaSessions final : public MediaSessions {
     std::string diagnosis;
     std::function<void(Facts)> done;
   };
-  void onEventOnLoop(const media::MediaEvent& event);
-
   media::MediaRelay& relay_;
-  Post post_;
   std::function<void(const MediaEvent&)> on_event_;
   std::unordered_map<SessionId, Session> sessions_;
-  std::shared_ptr<bool> alive_;  // events posted after destruction are dropped
 };
 
 }  // namespace duplex::call

@@ -1,0 +1,85 @@
+// Call control on the SIP loop: the B2BUA (pbx/call/b2bua.h) registered on
+// the endpoint for INVITE, BYE, UPDATE and INFO (ACK and CANCEL follow
+// INVITE), with its digest authenticator (same secret, realm and options as
+// the registrar's, so nonces from either are good for both), the extension
+// cache for routing, the media relay adapter, the per-leg address choice
+// (the NAT address book when the daemon has one, else main_address and
+// local_networks), the call-record writer and one loop timer.
+//
+// Two halves by thread:
+//   findCallServices()  main thread, in SipSubsystem::start(): finds the
+//                       media relay and the NAT service of the application
+//                       and routes the relay's events to the SIP loop.
+//   CallWiring          created and destroyed on the SIP loop thread; its
+//                       destructor flushes the call records (shutdown only).
+// Errors: the constructor throws db::DbError / std::system_error (start-up).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "media/relay.h"
+#include "nat/nat_service.h"
+#include "pbx/app/config.h"
+#include "pbx/app/registrar_wiring.h"
+#include "pbx/call/address_book_choice.h"
+#include "pbx/call/address_choice.h"
+#include "pbx/call/b2bua.h"
+#include "pbx/call/call_record_writer.h"
+#include "pbx/call/extension_directory.h"
+#include "pbx/call/relay_media_sessions.h"
+#include "pbx/sip/clock.h"
+#include "pbx/sip/event_loop.h"
+
+namespace duplex::app {
+
+class CallWiring;
+
+struct CallServices {
+  media::MediaRelay* relay = nullptr;  // null: calls get 503 (no media)
+  nat::NatService* nat = nullptr;      // null: address choice from the config
+  std::string mainAddress;
+  std::vector<std::string> localNetworks;
+};
+
+// Main thread. `postToCalls` runs a task on the SIP loop with the live
+// CallWiring (dropped when there is none).
+CallServices findCallServices(std::function<void(std::function<void(CallWiring&)>)> postToCalls);
+
+class CallWiring {
+ public:
+  // SIP loop thread. `afterSend` runs after a timer sent messages (the stack
+  // re-arms its transaction timer).
+  CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const SipConfig& sip,
+             const registrar::Registrar& registrar, RegistrarStartup& startup,
+             const CallServices& services, std::function<void()> afterSend);
+  ~CallWiring();
+  CallWiring(const CallWiring&) = delete;
+  CallWiring& operator=(const CallWiring&) = delete;
+
+  // SIP loop: a relay event posted over from the relay thread.
+  void onRelayEvent(const media::MediaEvent& event);
+  const call::CallStats& stats() const { return b2bua_->stats(); }
+
+ private:
+  void arm();
+
+  sip::EventLoop& loop_;
+  sip::SipEndpoint& endpoint_;
+  std::function<void()> afterSend_;
+  sip::SystemClock clock_;
+  registrar::AuthFailureCounter failures_;
+  registrar::DigestAuthenticator authenticator_;
+  std::unique_ptr<call::RepositoryExtensionDirectory> directory_;
+  std::unique_ptr<call::CallRecordWriter> records_;
+  std::unique_ptr<call::ConfiguredAddressChoice> configured_;
+  std::unique_ptr<call::AddressBookChoice> addressBook_;
+  std::unique_ptr<call::MediaSessions> media_;
+  call::RelayMediaSessions* relayMedia_ = nullptr;  // media_ when it is the relay
+  std::unique_ptr<call::B2bua> b2bua_;
+  sip::Timer timer_;
+  std::optional<sip::Clock::TimePoint> armedFor_;
+};
+
+}  // namespace duplex::app
