@@ -251,6 +251,7 @@ std::vector<std::string_view> Message::headerValues(std::string_view name) const
 void Message::addHeader(std::string_view name, std::string_view value) {
   const HeaderId id = headerIdFromName(name);
   if (id == HeaderId::kCSeq) cseq_cached_ = false;
+  if (id == HeaderId::kVia) top_via_.reset();
   const std::string_view stored = storedName(id);
   headers_.push_back({id, stored.empty() ? own(name) : stored, own(scan::trim(value))});
 }
@@ -258,6 +259,7 @@ void Message::addHeader(std::string_view name, std::string_view value) {
 void Message::prependHeader(std::string_view name, std::string_view value) {
   const HeaderId id = headerIdFromName(name);
   if (id == HeaderId::kCSeq) cseq_cached_ = false;
+  if (id == HeaderId::kVia) top_via_.reset();
   const std::string_view stored = storedName(id);
   headers_.insert(headers_.begin(),
                   {id, stored.empty() ? own(name) : stored, own(scan::trim(value))});
@@ -266,6 +268,7 @@ void Message::prependHeader(std::string_view name, std::string_view value) {
 void Message::setHeader(std::string_view name, std::string_view value) {
   const HeaderId id = headerIdFromName(name);
   if (id == HeaderId::kCSeq) cseq_cached_ = false;
+  if (id == HeaderId::kVia) top_via_.reset();
   auto first = std::find_if(headers_.begin(), headers_.end(),
                             [&](const Header& h) { return matches(h, id, name); });
   if (first == headers_.end()) {
@@ -281,6 +284,7 @@ void Message::setHeader(std::string_view name, std::string_view value) {
 std::size_t Message::removeHeader(std::string_view name) {
   const HeaderId id = headerIdFromName(name);
   if (id == HeaderId::kCSeq) cseq_cached_ = false;
+  if (id == HeaderId::kVia) top_via_.reset();
   const std::size_t before = headers_.size();
   std::erase_if(headers_, [&](const Header& h) { return matches(h, id, name); });
   return before - headers_.size();
@@ -288,6 +292,7 @@ std::size_t Message::removeHeader(std::string_view name) {
 
 void Message::removeFirstHeader(HeaderId id) {
   if (id == HeaderId::kCSeq) cseq_cached_ = false;
+  if (id == HeaderId::kVia) top_via_.reset();
   auto it =
       std::find_if(headers_.begin(), headers_.end(), [id](const Header& h) { return h.id == id; });
   if (it != headers_.end()) headers_.erase(it);

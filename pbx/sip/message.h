@@ -258,6 +258,11 @@ class Message {
   // read it for every message); dropped when a CSeq line is edited.
   CSeq cseq_;
   bool cseq_cached_ = false;
+  // The top Via as topVia() parsed it (the endpoint, the request checks, the
+  // transaction layer and the registrar each ask for it); dropped when a Via
+  // line is edited. Its views point into buffer_ or owned text, which never
+  // move while the Message lives, moves included.
+  mutable std::optional<Result<Via>> top_via_;
   std::string_view body_;
   std::optional<Origin> origin_;
 };

@@ -100,6 +100,7 @@ bool digitsInRange(std::string_view s, int max) {
 // The views below fill their Result in place and return that one object
 // (no move of the parsed value).
 Result<Via> Message::topVia() const {
+  if (top_via_) return *top_via_;
   const auto v = header(HeaderId::kVia);
   Result<Via> r(std::in_place);
   if (!v) {
@@ -107,6 +108,7 @@ Result<Via> Message::topVia() const {
   } else if (Via::parseInto(firstListElement(*v), *r)) {
     r = SipError{400, "Bad Via header"};
   }
+  top_via_ = r;
   return r;
 }
 

@@ -134,6 +134,7 @@ Result<Message> MessageParser::parse(std::string bytes) {
 
 std::optional<SipError> MessageParser::parseInto(std::string bytes, Message& m) {
   m.buffer_ = std::move(bytes);
+  m.top_via_.reset();
   // Views point into buffer_, so its bytes must not live inside the string
   // object (small-string storage would move with the Message).
   if (m.buffer_.capacity() < 16) m.buffer_.reserve(16);

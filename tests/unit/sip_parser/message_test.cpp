@@ -33,6 +33,25 @@ Message parseOk(std::string text) {
   return std::move(r).value();
 }
 
+TEST(Message, TopViaFollowsEveryEditOfTheViaLinesAndSurvivesAMove) {
+  Message m = parseOk(kRegister);
+  ASSERT_TRUE(m.topVia());
+  EXPECT_EQ(m.topVia()->host, "192.0.2.10");  // parsed once, then remembered
+  m.prependHeader("Via", "SIP/2.0/UDP 203.0.113.9:5060;branch=z9hG4bKproxy");
+  EXPECT_EQ(m.topVia()->host, "203.0.113.9");
+  m.removeFirstHeader(HeaderId::kVia);
+  EXPECT_EQ(m.topVia()->host, "192.0.2.10");
+  m.setHeader("Via", "SIP/2.0/TCP 198.51.100.4;branch=z9hG4bKset");
+  EXPECT_EQ(m.topVia()->transport, "TCP");
+  Message moved = std::move(m);
+  EXPECT_EQ(moved.topVia()->host, "198.51.100.4");
+  EXPECT_EQ(moved.topVia()->branch, "z9hG4bKset");
+  moved.removeHeader("Via");
+  ASSERT_FALSE(moved.topVia());
+  EXPECT_EQ(moved.topVia().error().reason, "Missing Via");
+  EXPECT_FALSE(parseOk(kRegister).clone().topVia()->branch.empty());
+}
+
 TEST(Message, ParsesRegisterStartLineAndHeaders) {
   Message m = parseOk(kRegister);
   EXPECT_TRUE(m.isRequest());
