@@ -50,9 +50,9 @@ Rejection reject(int status, std::string_view reason) {
 }
 
 // Step 1: every header the PBX reads must be well-formed. The typed views
-// carry the precise reason ("Bad Via", "Missing Call-ID"...).
+// carry the precise reason ("Bad Via", "Missing Call-ID"...). The Vias were
+// checked by the caller, before the method.
 std::optional<Rejection> checkWellFormed(const Message& m) {
-  if (auto v = m.vias(); !v) return reject(v.error().status, v.error().reason);
   if (auto v = m.from(); !v) return reject(v.error().status, v.error().reason);
   if (auto v = m.to(); !v) return reject(v.error().status, v.error().reason);
   if (auto v = m.cseq(); !v) return reject(v.error().status, v.error().reason);
