@@ -38,8 +38,8 @@ ApiResponse login(Call& call) {
   const std::string user = requiredString(*body, "username", 64);
   const std::string password = requiredString(*body, "password", 256);
   db::SqliteAdminRepository repo(call.db);
-  const LoginResult result =
-      call.services.auth->login(repo, user, password, call.request.clientAddress, call.now);
+  const LoginResult result = call.services.auth->login(
+      repo, user, password, call.request.clientAddress, call.services.clock);
   if (result.outcome == LoginResult::Outcome::throttled) {
     ApiResponse response{
         429,

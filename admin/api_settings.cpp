@@ -115,17 +115,19 @@ std::string storedText(const SettingSpec& s, const Poco::JSON::Object& body) {
     }
     case SettingType::kText:
       return *stringField(body, key, static_cast<std::size_t>(s.max));
-    case SettingType::kUrl: {
+    case SettingType::kProvider: {
       auto v = *stringField(body, key, 512);
       const bool scheme = v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
-      if (!v.empty() && (!scheme || v.find_first_of(" <>\"") != v.npos)) {
-        invalid(s, "must be an http:// or https:// URL");
+      if (!(v.empty() || v == "dyndns" || v == "noip" ||
+            (scheme && v.size() > 8 && v.find_first_of(" <>\"") == v.npos))) {
+        invalid(s, "must be dyndns, noip, an http:// or https:// update URL, or \"\"");
       }
       return v;
     }
+    case SettingType::kSeconds:
+      return std::to_string(*intField(body, key, s.min, s.max)) + "s";
     case SettingType::kHostList:
-    case SettingType::kCidrList:
-    case SettingType::kEnumList: {
+    case SettingType::kCidrList: {
       if (!body.isArray(key)) invalid(s, "must be a list of strings");
       const auto array = body.getArray(key);
       if (array->size() > 32) invalid(s, "must have at most 32 entries");
@@ -135,14 +137,11 @@ std::string storedText(const SettingSpec& s, const Poco::JSON::Object& body) {
         const Poco::Dynamic::Var item = array->get(static_cast<unsigned>(i));
         if (!item.isString()) invalid(s, "must be a list of strings");
         const std::string text = item.extract<std::string>();
-        const bool ok = s.type == SettingType::kHostList   ? validHostPort(text)
-                        : s.type == SettingType::kCidrList ? validCidr(text)
-                                                           : inChoices(s, text);
+        const bool ok = s.type == SettingType::kHostList ? validHostPort(text) : validCidr(text);
         if (!ok) {
           invalid(s, "entry \"" + text.substr(0, 80) + "\" is not " +
-                         (s.type == SettingType::kHostList   ? "a host or host:port"
-                          : s.type == SettingType::kCidrList ? "a network like 192.168.1.0/24"
-                                                             : "one of " + std::string(s.choices)));
+                         (s.type == SettingType::kHostList ? "a host or host:port"
+                                                           : "a network like 192.168.1.0/24"));
         }
         if (!seen.insert(text).second) invalid(s, "lists \"" + text + "\" twice");
         joined += (joined.empty() ? "" : ",") + text;
@@ -157,6 +156,7 @@ Poco::Dynamic::Var jsonValue(const SettingSpec& s, const std::string& text) {
   switch (s.type) {
     case SettingType::kPort:
     case SettingType::kInt:
+    case SettingType::kSeconds:
       try {
         return static_cast<Poco::Int64>(std::stoll(text));
       } catch (const std::exception&) {
@@ -165,8 +165,7 @@ Poco::Dynamic::Var jsonValue(const SettingSpec& s, const std::string& text) {
     case SettingType::kBool:
       return text == "true";
     case SettingType::kHostList:
-    case SettingType::kCidrList:
-    case SettingType::kEnumList: {
+    case SettingType::kCidrList: {
       Poco::JSON::Array::Ptr array = new Poco::JSON::Array;
       for (auto item : splitList(text)) array->add(std::string(item));
       return array;
@@ -241,12 +240,13 @@ ApiResponse patchSettings(Call& call) {
       return std::nullopt;
     }
   };
-  const auto lo = effective("rtp.port_min");
-  const auto hi = effective("rtp.port_max");
+  const auto lo = effective("media.rtp_port_min");
+  const auto hi = effective("media.rtp_port_max");
   if (lo && hi && *lo + 2 > *hi) {
-    throw ApiError(400, "invalid_field",
-                   body->has("rtp.port_min") ? "rtp.port_min" : "rtp.port_max",
-                   "rtp.port_min must be below rtp.port_max with room for one RTP/RTCP pair");
+    throw ApiError(
+        400, "invalid_field",
+        body->has("media.rtp_port_min") ? "media.rtp_port_min" : "media.rtp_port_max",
+        "media.rtp_port_min must be below media.rtp_port_max with room for one RTP/RTCP pair");
   }
   std::vector<std::string> keys;
   std::vector<SettingChange> applied;

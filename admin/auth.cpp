@@ -59,7 +59,7 @@ void LoginThrottle::failed(const std::string& address, std::int64_t now) {
   if (e.failures >= options_.blockAfter) {
     e.notBefore = now + options_.blockFor;
   } else if (e.failures >= options_.slowAfter) {
-    e.notBefore = now + (std::int64_t{1} << std::min(e.failures - options_.slowAfter, 20));
+    e.notBefore = now + (std::int64_t{2} << std::min(e.failures - options_.slowAfter, 20));
   }
 }
 
@@ -75,8 +75,9 @@ AdminAuth::AdminAuth(AuthOptions options)
 
 LoginResult AdminAuth::login(db::AdminRepository& repo, std::string_view user,
                              std::string_view password, const std::string& address,
-                             std::int64_t now) {
+                             const std::function<std::int64_t()>& clock) {
   LoginResult result;
+  const std::int64_t now = clock();
   if (const std::int64_t wait = throttle_.retryAfter(address, now); wait > 0) {
     result.outcome = LoginResult::Outcome::throttled;
     result.retryAfter = wait;
@@ -84,7 +85,7 @@ LoginResult AdminAuth::login(db::AdminRepository& repo, std::string_view user,
   }
   const auto stored = repo.findUser(kAdminUser);
   if (user != kAdminUser || !stored || !verifyPassword(password, stored->passwordHash)) {
-    throttle_.failed(address, now);
+    throttle_.failed(address, clock());
     return result;
   }
   throttle_.succeeded(address);

@@ -11,7 +11,7 @@
 //
 // Throttle: each failed login from an address counts for `failureWindow`.
 // From the `slowAfter`-th failure on, the next attempt is accepted only after
-// a pause that doubles each time (1 s, 2 s, 4 s ...); after `blockAfter`
+// a pause that doubles each time (2 s, 4 s, 8 s ...); after `blockAfter`
 // failures the address is blocked for `blockFor`. Attempts that come too
 // early are answered 429 with Retry-After without checking the password, so
 // a guesser cannot spend our CPU on PBKDF2 either.
@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -96,8 +97,11 @@ class AdminAuth {
  public:
   explicit AdminAuth(AuthOptions options = {});
 
+  // `clock` (unix seconds) is read before the check and again after a wrong
+  // password, so the pause counts from the answer, not from the request
+  // (PBKDF2 alone takes a good part of a second).
   LoginResult login(db::AdminRepository& repo, std::string_view user, std::string_view password,
-                    const std::string& address, std::int64_t now);
+                    const std::string& address, const std::function<std::int64_t()>& clock);
   // From an Authorization header value ("Bearer <token>"); nullopt when
   // missing, malformed, unknown or expired.
   std::optional<Principal> authenticate(db::AdminRepository& repo, std::string_view authorization,

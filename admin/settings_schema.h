@@ -17,9 +17,9 @@ enum class SettingType {
   kHost,      // hostname or IP literal; "" = not set
   kHostList,  // list of hostnames / IP literals (optionally :port)
   kCidrList,  // list of CIDR networks
-  kEnumList,  // list of values out of `choices`
   kText,      // free text without control characters
-  kUrl,       // http:// or https:// URL; "" = not set
+  kProvider,  // "", "dyndns", "noip" or an http:// / https:// update URL
+  kSeconds,   // integer seconds within [min, max]; stored as "<n>s" like duplex.conf
 };
 
 struct SettingSpec {

@@ -1,1 +1,371 @@
+// Duplex PBX admin page: talks to /api/v1 with the bearer token from the
+// login (kept in sessionStorage, so closing the tab logs out). No framework,
+// no network access beyond this PBX.
+"use strict";
 
+const $ = (id) => document.getElementById(id);
+let token = sessionStorage.getItem("duplex-token") || "";
+let callsOffset = 0;
+const CALLS_PAGE = 50;
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function row(cells) {
+  const tr = el("tr");
+  for (const c of cells) {
+    const td = el("td");
+    if (c instanceof Node) td.appendChild(c); else td.textContent = c === null || c === undefined ? "" : String(c);
+    tr.appendChild(td);
+  }
+  return tr;
+}
+
+function say(text, ok) {
+  const m = $("message");
+  m.textContent = text;
+  m.className = ok ? "ok" : "";
+  m.hidden = !text;
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (token) headers["Authorization"] = "Bearer " + token;
+  const init = { method, headers };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const r = await fetch(path, init);
+  if (r.status === 401 && path !== "/api/v1/auth/login") {
+    logout("Your session ended; please log in again.");
+    throw new Error("unauthorized");
+  }
+  const type = r.headers.get("Content-Type") || "";
+  const data = r.status === 204 ? null : type.startsWith("application/json") ? await r.json() : await r.text();
+  if (!r.ok) {
+    const e = new Error(data && data.detail ? data.detail : "HTTP " + r.status);
+    e.status = r.status;
+    e.field = data && data.field;
+    throw e;
+  }
+  return data;
+}
+
+function show(view) {
+  for (const s of document.querySelectorAll("main > section")) s.hidden = s.id !== "view-" + view;
+  for (const b of document.querySelectorAll("#tabs button[data-view]")) b.classList.toggle("active", b.dataset.view === view);
+  $("tabs").hidden = view === "login";
+  say("");
+  if (view === "status") loadStatus();
+  if (view === "extensions") loadExtensions();
+  if (view === "settings") loadSettings();
+  if (view === "calls") loadCalls();
+}
+
+function logout(text) {
+  if (token) fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: "Bearer " + token } }).catch(() => {});
+  token = "";
+  sessionStorage.removeItem("duplex-token");
+  show("login");
+  if (text) say(text);
+}
+
+// ---- status ----------------------------------------------------------
+
+function duration(s) {
+  const d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
+  return (d ? d + " d " : "") + (h || d ? h + " h " : "") + m + " min";
+}
+
+function notAvailable(v) {
+  return v && !Array.isArray(v) && v.available === false;
+}
+
+function renderCalls(calls) {
+  const box = $("active-calls");
+  box.textContent = "";
+  if (notAvailable(calls)) { box.appendChild(el("p", "Not available yet: " + calls.detail, "muted")); return; }
+  if (!calls.length) { box.appendChild(el("p", "No calls right now.", "muted")); return; }
+  const table = el("table");
+  table.appendChild(row(["Legs", "State", "Media", "Diagnosis"]));
+  for (const c of calls) {
+    const legs = c.legs || [];
+    const media = legs.map((l) => (l.party || l.number || "leg") + ": " + (l.media ? JSON.stringify(l.media) : "")).join("; ");
+    const diag = el("span", c.diagnosis || "audio flows both ways", c.diagnosis ? "warn" : "");
+    table.appendChild(row([legs.map((l) => l.party || l.number || "?").join(" ↔ "), legs.map((l) => l.state).join(", "), media, diag]));
+  }
+  box.appendChild(table);
+}
+
+function renderRouter(nat) {
+  const box = $("router");
+  box.textContent = "";
+  if (notAvailable(nat)) { box.appendChild(el("p", "Not available yet: " + nat.detail, "muted")); return; }
+  const dl = el("dl");
+  const add = (k, v) => { if (v === undefined || v === null || v === "") return; dl.appendChild(el("dt", k)); dl.appendChild(el("dd", v)); };
+  add("Public address", nat.public_address || nat.publicAddress);
+  add("UPnP", nat.upnp_state || (nat.upnp && nat.upnp.state));
+  add("NAT type", (nat.nat_type && (nat.nat_type.text || nat.nat_type)) || nat.nat_type_text);
+  add("Double NAT", nat.double_nat_text || (nat.double_nat ? "yes: two routers translate addresses" : ""));
+  box.appendChild(dl);
+  const mappings = nat.mappings || (nat.upnp && nat.upnp.mappings) || [];
+  if (mappings.length) {
+    box.appendChild(el("h4", "Port mappings on the router"));
+    const t = el("table");
+    t.appendChild(row(["Protocol", "External", "Internal", "Purpose", "Lease ends"]));
+    for (const m of mappings) t.appendChild(row([m.protocol, m.external_port, (m.internal_client || "") + ":" + m.internal_port, m.purpose, m.expires || "permanent"]));
+    box.appendChild(t);
+  }
+  const plan = nat.forwarding_plan || nat.manual_forwarding || [];
+  if (plan.length) {
+    box.appendChild(el("h4", "Forward these ports by hand on your router"));
+    const t = el("table");
+    t.appendChild(row(["Protocol", "External ports", "To", "Purpose"]));
+    for (const f of plan) t.appendChild(row([f.protocol, f.external_first + (f.external_last !== f.external_first ? "-" + f.external_last : ""), f.internal_ip + ":" + f.internal_first, f.purpose]));
+    box.appendChild(t);
+  }
+}
+
+async function loadStatus() {
+  try {
+    const s = await api("GET", "/api/v1/status");
+    $("status-summary").textContent = "Version " + s.version + ", up " + duration(s.uptime_s) +
+      (s.restart_required.length ? ". Restart needed for: " + s.restart_required.join(", ") : ".");
+    const tbody = $("registrations");
+    tbody.textContent = "";
+    if (!s.registrations.length) tbody.appendChild(row(["No phone is registered."]));
+    for (const r of s.registrations) {
+      tbody.appendChild(row([r.extension, r.contact, r.source, r.transport, r.behind_nat ? "yes" : "no", r.user_agent, r.expires_in_s + " s"]));
+    }
+    renderCalls(s.active_calls);
+    renderRouter(s.nat);
+  } catch (e) { if (e.message !== "unauthorized") say(e.message); }
+}
+
+// ---- extensions --------------------------------------------------------
+
+let extensions = [];
+
+async function loadExtensions() {
+  try {
+    extensions = (await api("GET", "/api/v1/extensions")).extensions;
+    const tbody = $("extensions-table");
+    tbody.textContent = "";
+    for (const x of extensions) {
+      const actions = el("span");
+      const edit = el("button", "Edit");
+      edit.onclick = () => openEdit(x);
+      const del = el("button", "Delete");
+      del.onclick = () => removeExtension(x.number);
+      actions.append(edit, " ", del);
+      const fwd = [x.forward_unconditional && "always → " + x.forward_unconditional,
+        x.forward_busy && "busy → " + x.forward_busy,
+        x.forward_no_answer && "no answer (" + x.forward_no_answer_seconds + " s) → " + x.forward_no_answer].filter(Boolean).join("; ");
+      const tr = row([x.number, x.display_name, x.enabled ? "yes" : "no", x.dnd ? "on" : "", fwd, actions]);
+      tr.dataset.number = x.number;
+      tbody.appendChild(tr);
+    }
+  } catch (e) { if (e.message !== "unauthorized") say(e.message); }
+}
+
+function showPassword(number, password) {
+  $("new-password-number").textContent = number;
+  $("new-password").textContent = password;
+  $("new-password-box").hidden = false;
+}
+
+async function addExtension(ev) {
+  ev.preventDefault();
+  const body = { number: $("new-number").value.trim() };
+  if ($("new-name").value.trim()) body.display_name = $("new-name").value.trim();
+  if ($("new-sip-password").value) body.sip_password = $("new-sip-password").value;
+  try {
+    const x = await api("POST", "/api/v1/extensions", body);
+    $("add-form").reset();
+    $("new-password-box").hidden = true;
+    if (x.sip_password) showPassword(x.number, x.sip_password);
+    say("Extension " + x.number + " added.", true);
+    await loadExtensions();
+  } catch (e) { if (e.message !== "unauthorized") say(e.message); }
+}
+
+async function removeExtension(number) {
+  if (!confirm("Delete extension " + number + "? Its phones are logged out.")) return;
+  try {
+    await api("DELETE", "/api/v1/extensions/" + encodeURIComponent(number));
+    say("Extension " + number + " deleted.", true);
+    await loadExtensions();
+  } catch (e) { if (e.message !== "unauthorized") say(e.message); }
+}
+
+function openEdit(x) {
+  $("edit-form").hidden = false;
+  $("edit-form").dataset.number = x.number;
+  $("edit-number").textContent = x.number;
+  $("edit-name").value = x.display_name;
+  $("edit-enabled").checked = x.enabled;
+  $("edit-dnd").checked = x.dnd;
+  $("edit-fwd-always").value = x.forward_unconditional || "";
+  $("edit-fwd-busy").value = x.forward_busy || "";
+  $("edit-fwd-noanswer").value = x.forward_no_answer || "";
+  $("edit-fwd-seconds").value = x.forward_no_answer_seconds;
+  $("edit-max-contacts").value = x.max_contacts;
+  $("edit-new-password").checked = false;
+}
+
+async function saveEdit(ev) {
+  ev.preventDefault();
+  const number = $("edit-form").dataset.number;
+  const old = extensions.find((x) => x.number === number) || {};
+  const body = {};
+  const set = (k, v) => { if (v !== old[k]) body[k] = v; };
+  set("display_name", $("edit-name").value);
+  set("enabled", $("edit-enabled").checked);
+  set("dnd", $("edit-dnd").checked);
+  set("forward_unconditional", $("edit-fwd-always").value.trim() || null);
+  set("forward_busy", $("edit-fwd-busy").value.trim() || null);
+  set("forward_no_answer", $("edit-fwd-noanswer").value.trim() || null);
+  set("forward_no_answer_seconds", Number($("edit-fwd-seconds").value));
+  set("max_contacts", Number($("edit-max-contacts").value));
+  if ($("edit-new-password").checked) body.sip_password = null;
+  try {
+    const x = await api("PATCH", "/api/v1/extensions/" + encodeURIComponent(number), body);
+    $("edit-form").hidden = true;
+    if (x.sip_password) showPassword(x.number, x.sip_password);
+    say("Extension " + number + " saved.", true);
+    await loadExtensions();
+  } catch (e) { if (e.message !== "unauthorized") say(e.message); }
+}
+
+// ---- settings ----------------------------------------------------------
+
+let settingTypes = {};
+
+async function loadSettings() {
+  try {
+    const [doc, s] = await Promise.all([api("GET", "/api/v1/openapi.json"), api("GET", "/api/v1/settings")]);
+    settingTypes = doc.components.schemas.SettingsPatch.properties;
+    const box = $("settings-fields");
+    box.textContent = "";
+    for (const [key, schema] of Object.entries(settingTypes)) {
+      const label = el("label");
+      label.appendChild(el("span", key));
+      let input;
+      if (schema.enum) {
+        input = el("select");
+        input.appendChild(el("option", "(default)")).value = "";
+        for (const v of schema.enum) input.appendChild(el("option", v)).value = v;
+      } else {
+        input = el("input");
+        if (schema.type === "boolean") input.type = "checkbox";
+        else if (schema.type === "integer") { input.type = "number"; input.min = schema.minimum; input.max = schema.maximum; }
+        else if (schema.writeOnly) { input.type = "password"; }
+      }
+      input.name = key;
+      input.id = "setting-" + key;
+      const value = key in s.settings ? s.settings[key] : null;
+      if (schema.type === "boolean") input.checked = value === true;
+      else if (Array.isArray(value)) input.value = value.join(", ");
+      else if (value !== null) input.value = value;
+      if (schema.writeOnly) input.placeholder = s.secrets_set[key] ? "(set; type to replace)" : "(not set)";
+      input.dataset.initial = schema.type === "boolean" ? String(input.checked) : input.value;
+      label.appendChild(input);
+      if (schema.description) label.appendChild(el("small", " " + schema.description, "muted"));
+      box.appendChild(label);
+    }
+  } catch (e) { if (e.message !== "unauthorized") say(e.message); }
+}
+
+async function saveSettings(ev) {
+  ev.preventDefault();
+  const body = {};
+  for (const [key, schema] of Object.entries(settingTypes)) {
+    const input = $("setting-" + key);
+    const now = schema.type === "boolean" ? String(input.checked) : input.value;
+    if (now === input.dataset.initial) continue;
+    if (schema.type === "boolean") body[key] = input.checked;
+    else if (now.trim() === "") body[key] = null;
+    else if (schema.type === "integer") body[key] = Number(now);
+    else if (schema.type === "array") body[key] = now.split(",").map((v) => v.trim()).filter(Boolean);
+    else body[key] = now;
+  }
+  if (!Object.keys(body).length) { say("Nothing changed."); return; }
+  try {
+    const r = await api("PATCH", "/api/v1/settings", body);
+    $("settings-result").textContent =
+      (r.applied_live.length ? "Applied now: " + r.applied_live.join(", ") + ". " : "") +
+      (r.needs_restart.length ? "Takes effect after a restart: " + r.needs_restart.join(", ") + "." : "");
+    say("Settings saved.", true);
+    await loadSettings();
+  } catch (e) { if (e.message !== "unauthorized") say((e.field ? e.field + ": " : "") + e.message); }
+}
+
+// ---- calls -------------------------------------------------------------
+
+function callsQuery() {
+  const q = new URLSearchParams();
+  if ($("calls-extension").value.trim()) q.set("extension", $("calls-extension").value.trim());
+  if ($("calls-disposition").value) q.set("disposition", $("calls-disposition").value);
+  return q;
+}
+
+async function loadCalls() {
+  const q = callsQuery();
+  q.set("limit", CALLS_PAGE);
+  q.set("offset", callsOffset);
+  try {
+    const page = await api("GET", "/api/v1/calls?" + q);
+    const tbody = $("calls-table");
+    tbody.textContent = "";
+    for (const c of page.records) {
+      tbody.appendChild(row([new Date(c.start_at * 1000).toLocaleString(), c.caller, c.callee, c.disposition, c.billable_s, c.diagnosis || ""]));
+    }
+    $("calls-page").textContent = page.total ? (callsOffset + 1) + "–" + (callsOffset + page.records.length) + " of " + page.total : "No calls.";
+    $("calls-prev").disabled = callsOffset === 0;
+    $("calls-next").disabled = callsOffset + page.records.length >= page.total;
+  } catch (e) { if (e.message !== "unauthorized") say(e.message); }
+}
+
+async function downloadCsv() {
+  try {
+    const text = await api("GET", "/api/v1/calls.csv?" + callsQuery());
+    const a = el("a");
+    a.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+    a.download = "calls.csv";
+    a.click();
+    URL.revokeObjectURL(a.href);
+  } catch (e) { if (e.message !== "unauthorized") say(e.message); }
+}
+
+// ---- start -------------------------------------------------------------
+
+async function login(ev) {
+  ev.preventDefault();
+  try {
+    const r = await api("POST", "/api/v1/auth/login", { username: $("login-user").value, password: $("login-password").value });
+    token = r.token;
+    sessionStorage.setItem("duplex-token", token);
+    $("login-password").value = "";
+    show("status");
+  } catch (e) { say(e.status === 401 ? "Wrong user name or password." : e.message); }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login-form").addEventListener("submit", login);
+  $("add-form").addEventListener("submit", addExtension);
+  $("edit-form").addEventListener("submit", saveEdit);
+  $("edit-cancel").addEventListener("click", () => { $("edit-form").hidden = true; });
+  $("settings-form").addEventListener("submit", saveSettings);
+  $("calls-form").addEventListener("submit", (e) => { e.preventDefault(); callsOffset = 0; loadCalls(); });
+  $("calls-csv").addEventListener("click", downloadCsv);
+  $("calls-prev").addEventListener("click", () => { callsOffset = Math.max(0, callsOffset - CALLS_PAGE); loadCalls(); });
+  $("calls-next").addEventListener("click", () => { callsOffset += CALLS_PAGE; loadCalls(); });
+  $("logout").addEventListener("click", () => logout("Logged out."));
+  for (const b of document.querySelectorAll("#tabs button[data-view]")) b.addEventListener("click", () => show(b.dataset.view));
+  show(token ? "status" : "login");
+});

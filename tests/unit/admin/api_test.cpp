@@ -141,7 +141,10 @@ TEST_F(Api, LoginErrorsAndThrottle) {
   login(password);
   EXPECT_EQ(error(), "429 too_many_attempts -");
   EXPECT_THAT(last.headers,
-              ::testing::Contains(std::pair<std::string, std::string>("Retry-After", "1")));
+              ::testing::Contains(std::pair<std::string, std::string>("Retry-After", "2")));
+  now += 1;
+  login(password);
+  EXPECT_EQ(error(), "429 too_many_attempts -");
   now += 1;
   EXPECT_TRUE(login(password)->has("token"));
   last = routeRequest(services, db,
@@ -339,10 +342,9 @@ TEST_F(Api, DisablingOrDeletingDropsBindings) {
 }
 
 TEST_F(Api, SettingsAreValidatedStoredAndSecretsNeverReturned) {
-  auto r =
-      json("PATCH", "/api/v1/settings",
-           R"({"sip.port":5070,"upnp.enabled":true,"network.local_networks":["192.168.1.0/24"],)"
-           R"("dyndns.password":"hunter2-secret","log.level":"debug"})");
+  auto r = json("PATCH", "/api/v1/settings",
+                R"({"sip.port":5070,"nat.upnp":true,"local_networks":["192.168.1.0/24"],)"
+                R"("dyndns.password":"hunter2-secret","log.level":"debug"})");
   ASSERT_EQ(last.status, 200) << last.body;
   EXPECT_EQ(r->getObject("settings")->getValue<int>("sip.port"), 5070);
   EXPECT_TRUE(r->getObject("secrets_set")->getValue<bool>("dyndns.password"));
@@ -352,25 +354,27 @@ TEST_F(Api, SettingsAreValidatedStoredAndSecretsNeverReturned) {
   EXPECT_EQ(r->getArray("needs_restart")->size(), 4u);
   const std::string get = send("GET", "/api/v1/settings").body;
   EXPECT_EQ(get.find("hunter2"), std::string::npos);
-  EXPECT_THAT(get, HasSubstr(R"("network.local_networks":["192.168.1.0/24"])"));
-  EXPECT_THAT(get, HasSubstr(R"("restart_required":["dyndns.password","network.local_networks",)"
-                             R"("sip.port","upnp.enabled"])"));
+  EXPECT_THAT(get, HasSubstr(R"("local_networks":["192.168.1.0/24"])"));
+  EXPECT_THAT(get, HasSubstr(R"("restart_required":["dyndns.password","local_networks","nat.upnp",)"
+                             R"("sip.port"])"));
   db::SqliteSettingsRepository repo(db);
   EXPECT_EQ(repo.get("dyndns.password")->value, "hunter2-secret");
   EXPECT_TRUE(repo.get("dyndns.password")->secret);
-  EXPECT_EQ(repo.get("network.local_networks")->value, "192.168.1.0/24");
+  EXPECT_EQ(repo.get("local_networks")->value, "192.168.1.0/24");
 
   for (const auto& [body, expected] : std::vector<std::pair<std::string, std::string>>{
            {R"({"sip.port":70000})", "400 invalid_field sip.port"},
            {R"({"sip.port":"5060"})", "400 invalid_field sip.port"},
-           {R"({"upnp.enabled":1})", "400 invalid_field upnp.enabled"},
-           {R"({"network.local_networks":["192.168.1.0/33"]})",
-            "400 invalid_field network.local_networks"},
-           {R"({"stun.servers":["stun.example.org:99999"]})", "400 invalid_field stun.servers"},
-           {R"({"sip.transports":["udp","sctp"]})", "400 invalid_field sip.transports"},
-           {R"({"dyndns.url":"ftp://x"})", "400 invalid_field dyndns.url"},
-           {R"({"network.main_address":"bad host!"})", "400 invalid_field network.main_address"},
-           {R"({"rtp.port_min":20000,"rtp.port_max":10000})", "400 invalid_field rtp.port_min"},
+           {R"({"nat.upnp":1})", "400 invalid_field nat.upnp"},
+           {R"({"local_networks":["192.168.1.0/33"]})", "400 invalid_field local_networks"},
+           {R"({"nat.stun_servers":["stun.example.org:99999"]})",
+            "400 invalid_field nat.stun_servers"},
+           {R"({"sip.udp":"yes"})", "400 invalid_field sip.udp"},
+           {R"({"media.timeout":2})", "400 invalid_field media.timeout"},
+           {R"({"dyndns.provider":"ftp://x"})", "400 invalid_field dyndns.provider"},
+           {R"({"main_address":"bad host!"})", "400 invalid_field main_address"},
+           {R"({"media.rtp_port_min":20000,"media.rtp_port_max":10000})",
+            "400 invalid_field media.rtp_port_min"},
            {R"({"no.such":1})", "400 unknown_field no.such"},
            {R"({})", "400 invalid_json -"},
        }) {
@@ -379,9 +383,13 @@ TEST_F(Api, SettingsAreValidatedStoredAndSecretsNeverReturned) {
   }
   EXPECT_EQ(repo.get("sip.port")->value, "5070");  // failed PATCHes changed nothing
   json("PATCH", "/api/v1/settings",
-       R"({"sip.port":null,"stun.servers":["stun.example.org:3478","[2001:db8::1]"]})");
+       R"({"sip.port":null,"nat.stun_servers":["stun.example.org:3478","[2001:db8::1]"]})");
   EXPECT_FALSE(repo.get("sip.port"));
-  EXPECT_EQ(repo.get("stun.servers")->value, "stun.example.org:3478,[2001:db8::1]");
+  EXPECT_EQ(repo.get("nat.stun_servers")->value, "stun.example.org:3478,[2001:db8::1]");
+  json("PATCH", "/api/v1/settings", R"({"media.timeout":90})");
+  EXPECT_EQ(repo.get("media.timeout")->value, "90s");  // as duplex.conf writes it
+  EXPECT_EQ(json("GET", "/api/v1/settings")->getObject("settings")->getValue<int>("media.timeout"),
+            90);
 }
 
 TEST_F(Api, StatusShowsWhatIsAvailable) {

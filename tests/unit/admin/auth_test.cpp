@@ -16,6 +16,11 @@ namespace {
 
 constexpr std::int64_t kT0 = 1'700'000'000;
 
+// A clock that always answers `t`.
+std::function<std::int64_t()> at(std::int64_t t) {
+  return [t] { return t; };
+}
+
 class Auth : public ::testing::Test {
  protected:
   db::Database db{":memory:"};
@@ -33,7 +38,7 @@ TEST_F(Auth, FirstStartGeneratesOnceAndStoresOnlyAHash) {
 }
 
 TEST_F(Auth, LoginGivesAnExpiringSessionToken) {
-  const LoginResult r = auth.login(repo, "admin", password, "192.0.2.7", kT0);
+  const LoginResult r = auth.login(repo, "admin", password, "192.0.2.7", at(kT0));
   ASSERT_EQ(r.outcome, LoginResult::Outcome::ok);
   EXPECT_EQ(r.expiresAt, kT0 + 3600);
   EXPECT_EQ(r.token.rfind("dxs_", 0), 0u);
@@ -48,7 +53,7 @@ TEST_F(Auth, LoginGivesAnExpiringSessionToken) {
 }
 
 TEST_F(Auth, MalformedAuthorizationHeadersAreRefused) {
-  const LoginResult r = auth.login(repo, "admin", password, "192.0.2.7", kT0);
+  const LoginResult r = auth.login(repo, "admin", password, "192.0.2.7", at(kT0));
   for (const std::string& h :
        std::vector<std::string>{"", "Bearer", "Bearer ", "Basic " + r.token, r.token,
                                 "Bearer " + r.token + "x", "Bearer short"}) {
@@ -58,9 +63,9 @@ TEST_F(Auth, MalformedAuthorizationHeadersAreRefused) {
 }
 
 TEST_F(Auth, WrongUserOrPasswordFails) {
-  EXPECT_EQ(auth.login(repo, "admin", password + "x", "a", kT0).outcome,
+  EXPECT_EQ(auth.login(repo, "admin", password + "x", "a", at(kT0)).outcome,
             LoginResult::Outcome::badCredentials);
-  EXPECT_EQ(auth.login(repo, "root", password, "b", kT0).outcome,
+  EXPECT_EQ(auth.login(repo, "root", password, "b", at(kT0)).outcome,
             LoginResult::Outcome::badCredentials);
 }
 
@@ -68,33 +73,33 @@ TEST_F(Auth, FailuresSlowDownThenBlockOneAddressOnly) {
   const std::string attacker = "203.0.113.9";
   std::int64_t now = kT0;
   for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(auth.login(repo, "admin", "guess", attacker, now).outcome,
+    EXPECT_EQ(auth.login(repo, "admin", "guess", attacker, at(now)).outcome,
               LoginResult::Outcome::badCredentials);
   }
   // Third failure: from now on a pause before each attempt, doubling.
-  EXPECT_EQ(auth.login(repo, "admin", "guess", attacker, now).outcome,
+  EXPECT_EQ(auth.login(repo, "admin", "guess", attacker, at(now)).outcome,
             LoginResult::Outcome::badCredentials);
-  LoginResult r = auth.login(repo, "admin", password, attacker, now);
+  LoginResult r = auth.login(repo, "admin", password, attacker, at(now));
   EXPECT_EQ(r.outcome, LoginResult::Outcome::throttled);
-  EXPECT_EQ(r.retryAfter, 1);
+  EXPECT_EQ(r.retryAfter, 2);
   // Another address is not affected.
-  EXPECT_EQ(auth.login(repo, "admin", password, "192.0.2.1", now).outcome,
+  EXPECT_EQ(auth.login(repo, "admin", password, "192.0.2.1", at(now)).outcome,
             LoginResult::Outcome::ok);
-  std::int64_t expectedPause = 1;
+  std::int64_t expectedPause = 2;
   for (int failures = 3; failures < 9; ++failures) {
     now += expectedPause;
-    EXPECT_EQ(auth.login(repo, "admin", "guess", attacker, now).outcome,
+    EXPECT_EQ(auth.login(repo, "admin", "guess", attacker, at(now)).outcome,
               LoginResult::Outcome::badCredentials);
     expectedPause *= 2;
-    EXPECT_EQ(auth.login(repo, "admin", password, attacker, now).retryAfter, expectedPause);
+    EXPECT_EQ(auth.login(repo, "admin", password, attacker, at(now)).retryAfter, expectedPause);
   }
   now += expectedPause;
-  EXPECT_EQ(auth.login(repo, "admin", "guess", attacker, now).outcome,
+  EXPECT_EQ(auth.login(repo, "admin", "guess", attacker, at(now)).outcome,
             LoginResult::Outcome::badCredentials);  // the tenth
-  r = auth.login(repo, "admin", password, attacker, now + 899);
+  r = auth.login(repo, "admin", password, attacker, at(now + 899));
   EXPECT_EQ(r.outcome, LoginResult::Outcome::throttled);
   EXPECT_EQ(r.retryAfter, 1);
-  EXPECT_EQ(auth.login(repo, "admin", password, attacker, now + 900).outcome,
+  EXPECT_EQ(auth.login(repo, "admin", password, attacker, at(now + 900)).outcome,
             LoginResult::Outcome::ok);
 }
 
@@ -110,16 +115,16 @@ TEST_F(Auth, ApiTokensHaveAScopeAndCanBeRevoked) {
 }
 
 TEST_F(Auth, PasswordResetEndsSessionsButKeepsApiTokens) {
-  const LoginResult session = auth.login(repo, "admin", password, "a", kT0);
+  const LoginResult session = auth.login(repo, "admin", password, "a", at(kT0));
   const IssuedToken api = auth.createApiToken(repo, "x", Scope::full, kT0 + 100, kT0);
   const std::string fresh = resetAdminPassword(repo, 1000);
   EXPECT_NE(fresh, password);
   EXPECT_FALSE(auth.authenticate(repo, "Bearer " + session.token, kT0));
   EXPECT_TRUE(auth.authenticate(repo, "Bearer " + api.token, kT0));
   EXPECT_FALSE(auth.authenticate(repo, "Bearer " + api.token, kT0 + 100));
-  EXPECT_EQ(auth.login(repo, "admin", password, "a", kT0).outcome,
+  EXPECT_EQ(auth.login(repo, "admin", password, "a", at(kT0)).outcome,
             LoginResult::Outcome::badCredentials);
-  EXPECT_EQ(auth.login(repo, "admin", fresh, "b", kT0).outcome, LoginResult::Outcome::ok);
+  EXPECT_EQ(auth.login(repo, "admin", fresh, "b", at(kT0)).outcome, LoginResult::Outcome::ok);
 }
 
 TEST(PasswordFile, IsReadableByTheOwnerOnly) {
