@@ -1,0 +1,193 @@
+"""The admin web page in headless Chromium, as an office admin uses it: log
+in with the generated password, add an extension, see it in the list with
+its generated password shown once, register a real SIP phone (sipp) with
+that password, and see the phone on the status page. Chromium is driven
+through chromedriver's W3C WebDriver HTTP API with urllib (stdlib only).
+Screenshots are kept in $DUPLEX_ARTIFACTS (default: ./artifacts)."""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "protocol"))
+import duplexd  # noqa: E402
+import sipreg  # noqa: E402
+
+ARTIFACTS = os.environ.get("DUPLEX_ARTIFACTS", os.path.join(os.getcwd(), "artifacts"))
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
+class WebDriver:
+    """The few WebDriver commands the test needs (W3C WebDriver, 2018)."""
+
+    def __init__(self):
+        for tool in ("chromedriver", "chromium"):
+            if not shutil.which(tool):
+                raise RuntimeError(f"{tool} is not installed (Debian packages chromium, "
+                                   "chromium-driver)")
+        self.port = duplexd.free_port()
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(["chromedriver", f"--port={self.port}"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                self.call("GET", "/status", session=False)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        caps = {"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": shutil.which("chromium"), "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-dev-shm-usage", "--window-size=1280,1000"]}}}}
+        self.session = self.call("POST", "/session", caps, session=False)["sessionId"]
+
+    def call(self, method, path, body=None, session=True):
+        url = self.base + (f"/session/{self.session}" if session else "") + path
+        data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None
+        req = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return json.loads(r.read())["value"]
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"WebDriver {method} {path}: {e.read()[:500]!r}") from None
+
+    def get(self, url):
+        self.call("POST", "/url", {"url": url})
+
+    def find(self, css):
+        return self.call("POST", "/element", {"using": "css selector", "value": css})[ELEMENT]
+
+    def type(self, css, text):
+        self.call("POST", f"/element/{self.find(css)}/value", {"text": text})
+
+    def clear(self, css):
+        self.call("POST", f"/element/{self.find(css)}/clear")
+
+    def click(self, css):
+        self.call("POST", f"/element/{self.find(css)}/click")
+
+    def text(self, css):
+        return self.call("GET", f"/element/{self.find(css)}/text")
+
+    def displayed(self, css):
+        return self.call("GET", f"/element/{self.find(css)}/displayed")
+
+    def screenshot(self, name):
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        path = os.path.join(ARTIFACTS, name)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(self.call("GET", "/screenshot")))
+        return path
+
+    def wait(self, predicate, what, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if predicate():
+                    return
+            except RuntimeError:
+                pass  # element not there yet
+            time.sleep(0.1)
+        self.screenshot("failure.png")
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def quit(self):
+        try:
+            self.call("DELETE", "")
+        finally:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.log.close()
+
+
+class AdminPage(unittest.TestCase):
+    def setUp(self):
+        stale = os.path.join(ARTIFACTS, "failure.png")
+        if os.path.exists(stale):
+            os.unlink(stale)
+        if not shutil.which("sipp"):
+            raise RuntimeError("sipp is not installed (Debian package sip-tester)")
+        self.daemon = duplexd.Daemon(duplexd.duplex_binary(), f"--registrar.realm={sipreg.REALM}",
+                                     "--auth.algorithms=md5,sha256")
+        self.addCleanup(self.daemon.cleanup)
+        self.daemon.start()
+        with open(os.path.join(self.daemon.dir, "admin-password.txt")) as f:
+            self.password = f.read().strip().rsplit(": ", 1)[1]
+        self.browser = WebDriver()
+        self.addCleanup(self.browser.quit)
+
+    def register_with_sipp(self, number, password):
+        work = tempfile.mkdtemp(prefix="duplex-sipp-")
+        self.addCleanup(shutil.rmtree, work, True)
+        with open(os.path.join(work, "users.csv"), "w") as f:
+            f.write(f"SEQUENTIAL\n{number};[authentication username={number} "
+                    f"password={password}]\n")
+        proc = subprocess.run(
+            ["sipp", "-sf", os.path.join(HERE, "register.xml"), "-inf",
+             os.path.join(work, "users.csv"), f"127.0.0.1:{self.daemon.sip_port}",
+             "-i", "127.0.0.1", "-p", "0", "-m", "1", "-nostdin", "-timeout", "15s",
+             "-timeout_error"], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True, timeout=30)
+        return proc.returncode, proc.stderr[-2000:]
+
+    def test_log_in_add_extension_register_phone_see_it_on_status(self):
+        b = self.browser
+        b.get(f"http://127.0.0.1:{self.daemon.admin_port}/")
+        b.wait(lambda: b.displayed("#login-password"), "the login form")
+        b.type("#login-password", "not-the-password")
+        b.click("#login-button")
+        b.wait(lambda: "Wrong user name or password" in b.text("#message"), "the login error")
+        self.assertFalse(b.displayed("#tab-extensions"))  # no menu before logging in
+        b.clear("#login-password")
+        b.type("#login-password", self.password)
+        b.click("#login-button")
+        b.wait(lambda: b.displayed("#tab-extensions"), "the tabs after login")
+
+        b.click("#tab-extensions")
+        b.wait(lambda: b.displayed("#add-form"), "the extensions page")
+        b.type("#new-number", "301")
+        b.type("#new-name", "Front desk")
+        b.click("#add-button")
+        b.wait(lambda: b.displayed("#new-password-box"), "the generated password")
+        sip_password = b.text("#new-password")
+        self.assertRegex(sip_password, r"^[A-Za-z0-9]{20}$")
+        b.wait(lambda: "Front desk" in b.text("#extensions-table"), "the new row in the list")
+        self.assertIn("301", b.text("#extensions-table"))
+        b.screenshot("admin_extensions.png")
+
+        code, err = self.register_with_sipp("301", sip_password)
+        self.assertEqual(code, 0, err)
+
+        def listed():
+            b.click("#tab-status")  # reloads the status
+            time.sleep(0.2)
+            return "301" in b.text("#registrations")
+        b.wait(listed, "the phone on the status page")
+        regs = b.text("#registrations")
+        self.assertIn("sipp browser-test phone", regs)
+        self.assertIn("udp", regs)
+        self.assertTrue(b.text("#active-calls"))  # a list, or plainly "not available yet"
+        self.assertTrue(b.text("#router"))
+        path = b.screenshot("admin_status.png")
+        self.assertGreater(os.path.getsize(path), 5000)
+        print(f"screenshots in {ARTIFACTS}")
+
+
+if __name__ == "__main__":
+    unittest.main()
