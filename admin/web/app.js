@@ -106,28 +106,37 @@ function renderRouter(nat) {
   const box = $("router");
   box.textContent = "";
   if (notAvailable(nat)) { box.appendChild(el("p", "Not available yet: " + nat.detail, "muted")); return; }
+  const upnp = nat.upnp || {};
   const dl = el("dl");
-  const add = (k, v) => { if (v === undefined || v === null || v === "") return; dl.appendChild(el("dt", k)); dl.appendChild(el("dd", v)); };
-  add("Public address", nat.public_address || nat.publicAddress);
-  add("UPnP", nat.upnp_state || (nat.upnp && nat.upnp.state));
-  add("NAT type", (nat.nat_type && (nat.nat_type.text || nat.nat_type)) || nat.nat_type_text);
-  add("Double NAT", nat.double_nat_text || (nat.double_nat ? "yes: two routers translate addresses" : ""));
+  const add = (k, v, cls) => { if (v === undefined || v === null || v === "") return; dl.appendChild(el("dt", k)); dl.appendChild(el("dd", v, cls)); };
+  add("Public address", nat.public_address || "unknown");
+  add("Sources", (nat.sources || []).map((x) => x.source + ": " + (x.address || x.error)).join("; "));
+  add("Disagreement", nat.disagreement, "warn");
+  add("UPnP", upnp.text || upnp.state);
+  add("Double NAT", upnp.double_nat_text, "warn");
+  add("NAT type", nat.nat_type && nat.nat_type.text);
+  add("DynDNS", nat.dyndns && nat.dyndns.enabled ? nat.dyndns.text || nat.dyndns.last_result : "off");
   box.appendChild(dl);
-  const mappings = nat.mappings || (nat.upnp && nat.upnp.mappings) || [];
+  const mappings = upnp.mappings || [];
   if (mappings.length) {
     box.appendChild(el("h4", "Port mappings on the router"));
     const t = el("table");
     t.appendChild(row(["Protocol", "External", "Internal", "Purpose", "Lease ends"]));
-    for (const m of mappings) t.appendChild(row([m.protocol, m.external_port, (m.internal_client || "") + ":" + m.internal_port, m.purpose, m.expires || "permanent"]));
+    for (const m of mappings) t.appendChild(row([m.protocol, m.external_port, (m.internal_client || "") + ":" + m.internal_port, m.purpose, m.permanent ? "permanent" : m.expires]));
     box.appendChild(t);
   }
-  const plan = nat.forwarding_plan || nat.manual_forwarding || [];
+  const plan = nat.manual_forwarding || [];
   if (plan.length) {
     box.appendChild(el("h4", "Forward these ports by hand on your router"));
     const t = el("table");
     t.appendChild(row(["Protocol", "External ports", "To", "Purpose"]));
-    for (const f of plan) t.appendChild(row([f.protocol, f.external_first + (f.external_last !== f.external_first ? "-" + f.external_last : ""), f.internal_ip + ":" + f.internal_first, f.purpose]));
+    for (const f of plan) {
+      const ext = f.external_first + (f.external_last !== f.external_first ? "-" + f.external_last : "");
+      const to = f.internal_ip + ":" + f.internal_first + (f.internal_last !== f.internal_first ? "-" + f.internal_last : "");
+      t.appendChild(row([f.protocol, ext, to, f.purpose]));
+    }
     box.appendChild(t);
+    if (nat.manual_forwarding_text) box.appendChild(el("p", nat.manual_forwarding_text));
   }
 }
 

@@ -10,6 +10,7 @@
 #include "admin/tls_certificate.h"
 #include "db/error.h"
 #include "pbx/app/admin_wiring.h"
+#include "pbx/app/nat_subsystem.h"
 #include "pbx/app/sip_subsystem.h"
 #include "pbx/app/exit_codes.h"
 #include "pbx/app/startup_error.h"
@@ -102,6 +103,9 @@ void AdminSubsystem::start() {
         });
     options.live = live_.get();
   }
+  // NAT's status for GET /api/v1/status (and the page's Router panel). Active
+  // calls are not reported by call control yet: shown as not available.
+  if (auto* nat = optionalSubsystem<NatSubsystem>()) options.status.nat = nat;
   server_ = std::make_unique<admin::AdminServer>(std::move(options));
   try {
     server_->start();
