@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import duplexd  # noqa: E402
 import sipreg  # noqa: E402
 
-BASE_ARGS = [f"--registrar.realm={sipreg.REALM}"]
+# No UPnP discovery: nothing leaves this machine, and stopping is instant.
+BASE_ARGS = [f"--registrar.realm={sipreg.REALM}", "--nat.upnp=false"]
 
 # Every route of the API (the router's table, admin/api_routes.cpp); the
 # OpenAPI test below checks the document against this list, and the
