@@ -93,6 +93,8 @@ class RegisterHandler final : public sip::RequestHandler, public sip::ClientHand
   // Keep-alive OPTIONS in flight: client transaction -> binding.
   std::unordered_map<sip::TransactionId, registrar::BindingId> pending_;
   RegisterHandlerStats stats_;
+  std::int64_t dateSecond_ = -1;  // the second dateText_ was formatted for
+  std::string dateText_;
 };
 
 }  // namespace duplex::call
