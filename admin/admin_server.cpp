@@ -14,6 +14,9 @@
 #include <Poco/ThreadPool.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -119,12 +122,23 @@ ApiResponse staticFile(const std::string& method, const std::string& path) {
           {}};
 }
 
+// Admin work yields the CPU to the SIP loop: each worker thread lowers its
+// own priority (nice 10, Linux per-thread) before its first request, so a
+// burst of API calls cannot delay SIP answers on a small machine.
+void lowerThreadPriority() {
+  thread_local bool lowered = false;
+  if (lowered) return;
+  lowered = true;
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
+}
+
 class RequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
   explicit RequestHandler(Shared& shared) : shared_(shared) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
+    lowerThreadPriority();
     ApiResponse result;
     const std::string& uri = request.getURI();
     const bool api = uri.rfind("/api/", 0) == 0;

@@ -7,6 +7,7 @@
 
 #include "admin/api_handlers.h"
 #include "admin/json_fields.h"
+#include "admin/json_writer.h"
 #include "admin/password_hash.h"
 #include "admin/password_policy.h"
 #include "db/sqlite_repositories.h"
@@ -46,34 +47,26 @@ bool validTarget(std::string_view t) {
   return validNumber(digits);
 }
 
-Poco::JSON::Object extensionJson(const db::ExtensionRecord& r) {
-  Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
-  const auto optional = [&](const char* name, const std::optional<std::string>& v) {
-    if (v) {
-      o.set(name, *v);
-    } else {
-      o.set(name, Poco::Dynamic::Var());
-    }
-  };
-  o.set("number", r.number);
-  o.set("display_name", r.displayName);
-  o.set("enabled", r.enabled);
-  o.set("max_contacts", r.maxContacts);
-  o.set("dnd", r.dnd);
-  optional("forward_unconditional", r.forwardUnconditional);
-  optional("forward_busy", r.forwardBusy);
-  optional("forward_no_answer", r.forwardNoAnswer);
-  o.set("forward_no_answer_seconds", r.forwardNoAnswerSeconds);
-  o.set("voicemail_enabled", r.voicemailEnabled);
-  o.set("permissions", std::string(db::toString(r.permissions)));
-  if (r.maxOutsideCalls) {
-    o.set("max_outside_calls", *r.maxOutsideCalls);
-  } else {
-    o.set("max_outside_calls", Poco::Dynamic::Var());
-  }
-  o.set("created_at", r.createdAt);
-  o.set("updated_at", r.updatedAt);
-  return o;
+// The fields of one extension, without the braces (callers add more).
+void writeExtension(JsonWriter& w, const db::ExtensionRecord& r) {
+  w.field("number", r.number)
+      .field("display_name", r.displayName)
+      .field("enabled", r.enabled)
+      .field("max_contacts", r.maxContacts)
+      .field("dnd", r.dnd)
+      .field("forward_unconditional", r.forwardUnconditional)
+      .field("forward_busy", r.forwardBusy)
+      .field("forward_no_answer", r.forwardNoAnswer)
+      .field("forward_no_answer_seconds", r.forwardNoAnswerSeconds)
+      .field("voicemail_enabled", r.voicemailEnabled)
+      .field("permissions", db::toString(r.permissions))
+      .field("max_outside_calls", r.maxOutsideCalls)
+      .field("created_at", r.createdAt)
+      .field("updated_at", r.updatedAt);
+}
+
+ApiResponse jsonText(int status, std::string body) {
+  return {status, std::move(body), "application/json", {}};
 }
 
 void forwardField(const Poco::JSON::Object& body, const std::string& name,
@@ -180,12 +173,12 @@ NewExtension parseNew(const Poco::JSON::Object& body, std::string_view prefix,
   return n;
 }
 
-Poco::JSON::Object createdJson(const db::ExtensionRecord& stored, const NewExtension& n) {
-  Poco::JSON::Object o = extensionJson(stored);
-  // The only time a password leaves the PBX: generated, shown once.
-  if (n.generated) o.set("sip_password", n.password);
-  o.set("password_generated", n.generated);
-  return o;
+// The only time a password leaves the PBX: generated, shown once.
+void writeCreated(JsonWriter& w, const db::ExtensionRecord& stored, const NewExtension& n) {
+  w.beginObject();
+  writeExtension(w, stored);
+  if (n.generated) w.field("sip_password", n.password);
+  w.field("password_generated", n.generated).endObject();
 }
 
 // Held from an extension write to its notification, so that two admin
@@ -210,11 +203,15 @@ db::ExtensionRecord findOr404(db::ExtensionRepository& repo, const std::string& 
 
 ApiResponse listExtensions(Call& call) {
   db::SqliteExtensionRepository repo(call.db);
-  Poco::JSON::Array list;
-  for (const auto& r : repo.list()) list.add(extensionJson(r));
-  Poco::JSON::Object out;
-  out.set("extensions", list);
-  return jsonResponse(200, out);
+  JsonWriter w;
+  w.beginObject().key("extensions").beginArray();
+  for (const auto& r : repo.list()) {
+    w.beginObject();
+    writeExtension(w, r);
+    w.endObject();
+  }
+  w.endArray().endObject();
+  return jsonText(200, w.take());
 }
 
 ApiResponse createExtension(Call& call) {
@@ -229,7 +226,9 @@ ApiResponse createExtension(Call& call) {
     throw ApiError(409, "conflict", "number", "extension " + n.record.number + " already exists");
   }
   notify(call, repo, {});
-  ApiResponse response = jsonResponse(201, createdJson(stored, n));
+  JsonWriter w;
+  writeCreated(w, stored, n);
+  ApiResponse response = jsonText(201, w.take());
   response.headers.emplace_back("Location", "/api/v1/extensions/" + stored.number);
   return response;
 }
@@ -262,13 +261,14 @@ ApiResponse createExtensions(Call& call) {
   }
   db::SqliteExtensionRepository repo(call.db);
   std::lock_guard order(writeOrder());
-  Poco::JSON::Array created;
+  JsonWriter w;
+  w.beginObject().key("extensions").beginArray();
   {
     // All or nothing: one duplicate rolls the whole list back.
     db::Transaction transaction(call.db);
     for (std::size_t i = 0; i < parsed.size(); ++i) {
       try {
-        created.add(createdJson(repo.insert(parsed[i].record), parsed[i]));
+        writeCreated(w, repo.insert(parsed[i].record), parsed[i]);
       } catch (const db::DuplicateKeyError&) {
         throw ApiError(
             409, "conflict", "extensions[" + std::to_string(i) + "].number",
@@ -278,14 +278,17 @@ ApiResponse createExtensions(Call& call) {
     transaction.commit();
   }
   notify(call, repo, {});
-  Poco::JSON::Object out;
-  out.set("extensions", created);
-  return jsonResponse(201, out);
+  w.endArray().endObject();
+  return jsonText(201, w.take());
 }
 
 ApiResponse getExtension(Call& call) {
   db::SqliteExtensionRepository repo(call.db);
-  return jsonResponse(200, extensionJson(findOr404(repo, call.param)));
+  JsonWriter w;
+  w.beginObject();
+  writeExtension(w, findOr404(repo, call.param));
+  w.endObject();
+  return jsonText(200, w.take());
 }
 
 ApiResponse patchExtension(Call& call) {
@@ -307,9 +310,12 @@ ApiResponse patchExtension(Call& call) {
   std::vector<std::int64_t> drop;
   if (wasEnabled && !stored.enabled) drop.push_back(stored.id);
   notify(call, repo, std::move(drop));
-  Poco::JSON::Object out = extensionJson(stored);
-  if (generated) out.set("sip_password", password);
-  return jsonResponse(200, out);
+  JsonWriter w;
+  w.beginObject();
+  writeExtension(w, stored);
+  if (generated) w.field("sip_password", password);
+  w.endObject();
+  return jsonText(200, w.take());
 }
 
 ApiResponse deleteExtension(Call& call) {

@@ -6,73 +6,75 @@
 
 #include "admin/api_handlers.h"
 #include "admin/json_fields.h"
+#include "admin/json_writer.h"
 #include "db/sqlite_repositories.h"
 
 namespace duplex::admin {
 namespace {
 
-Poco::Dynamic::Var notAvailable(const std::string& detail) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-  o->set("available", false);
-  o->set("detail", detail);
-  return o;
-}
-
-// A view's JSON text, or "not available" when it is missing or broken.
-Poco::Dynamic::Var viewJson(const std::string& text, const std::string& what) {
-  try {
-    Poco::JSON::Parser parser;
-    return parser.parse(text);
-  } catch (const Poco::Exception& e) {
-    return notAvailable(what + " gave invalid JSON: " + e.message());
+// A view's JSON text as given, after checking it parses; otherwise (or when
+// there is no view) {"available": false, "detail": ...}.
+void writeView(JsonWriter& w, const std::string* text, const std::string& missing,
+               const std::string& what) {
+  std::string detail = missing;
+  if (text) {
+    try {
+      Poco::JSON::Parser parser;
+      parser.parse(*text);
+      w.raw(*text);
+      return;
+    } catch (const Poco::Exception& e) {
+      detail = what + " gave invalid JSON: " + e.message();
+    }
   }
+  w.beginObject().field("available", false).field("detail", detail).endObject();
 }
 
 }  // namespace
 
 ApiResponse getStatus(Call& call) {
-  Poco::JSON::Object out(Poco::JSON_PRESERVE_KEY_ORDER);
-  out.set("version", call.services.version);
-  out.set("started_at", call.services.startedAt);
-  out.set("uptime_s", call.now - call.services.startedAt);
+  JsonWriter w;
+  w.beginObject()
+      .field("version", call.services.version)
+      .field("started_at", call.services.startedAt)
+      .field("uptime_s", call.now - call.services.startedAt);
 
   // Registrations as the registrar wrote them behind (at most one flush
   // interval, 200 ms, behind its memory).
   db::SqliteExtensionRepository extensions(call.db);
   std::unordered_map<std::int64_t, std::string> numbers;
-  for (const auto& e : extensions.list()) numbers.emplace(e.id, e.number);
+  for (auto& e : extensions.list()) numbers.emplace(e.id, std::move(e.number));
   db::SqliteBindingRepository bindings(call.db);
-  Poco::JSON::Array registrations;
+  w.key("registrations").beginArray();
   for (const auto& b : bindings.loadUnexpired(call.now)) {
-    Poco::JSON::Object r(Poco::JSON_PRESERVE_KEY_ORDER);
     auto it = numbers.find(b.extensionId);
-    r.set("extension", it == numbers.end() ? std::string() : it->second);
-    r.set("contact", b.contactUri);
-    r.set("source", b.sourceIp + ":" + std::to_string(b.sourcePort));
-    r.set("transport", b.transport);
-    r.set("behind_nat", b.behindNat);
-    r.set("user_agent", b.userAgent);
-    r.set("expires_in_s", b.expiresAt - call.now);
-    registrations.add(r);
+    w.beginObject()
+        .field("extension", it == numbers.end() ? std::string() : it->second)
+        .field("contact", b.contactUri)
+        .field("source", b.sourceIp + ":" + std::to_string(b.sourcePort))
+        .field("transport", b.transport)
+        .field("behind_nat", b.behindNat)
+        .field("user_agent", b.userAgent)
+        .field("expires_in_s", b.expiresAt - call.now)
+        .endObject();
   }
-  out.set("registrations", registrations);
+  w.endArray();
 
-  if (call.services.status.calls) {
-    out.set("active_calls", viewJson(call.services.status.calls->activeCallsJson(), "calls"));
-  } else {
-    out.set("active_calls", notAvailable("call control does not report active calls yet"));
-  }
-  if (call.services.status.nat) {
-    out.set("nat", viewJson(call.services.status.nat->natStatusJson(), "nat"));
-  } else {
-    out.set("nat", notAvailable("NAT traversal does not report its state yet"));
-  }
-  Poco::JSON::Array restart;
+  std::string text;
+  w.key("active_calls");
+  if (call.services.status.calls) text = call.services.status.calls->activeCallsJson();
+  writeView(w, call.services.status.calls ? &text : nullptr,
+            "call control does not report active calls yet", "calls");
+  w.key("nat");
+  if (call.services.status.nat) text = call.services.status.nat->natStatusJson();
+  writeView(w, call.services.status.nat ? &text : nullptr,
+            "NAT traversal does not report its state yet", "nat");
+  w.key("restart_required").beginArray();
   if (call.services.restartRequired) {
-    for (const auto& k : call.services.restartRequired()) restart.add(k);
+    for (const auto& k : call.services.restartRequired()) w.value(k);
   }
-  out.set("restart_required", restart);
-  return jsonResponse(200, out);
+  w.endArray().endObject();
+  return {200, w.take(), "application/json", {}};
 }
 
 }  // namespace duplex::admin
