@@ -43,8 +43,8 @@ TEST(Migrations, ApplyFromEmptyCreatesTheSchemaAndRecordsIt) {
   TempDatabaseFile file;
   Database db(file.path());
   EXPECT_EQ(db.schemaVersion(), static_cast<int>(builtinMigrations().size()));
-  EXPECT_THAT(tables(db), ElementsAre("bindings", "call_records", "extensions", "schema_migrations",
-                                      "secrets", "settings"));
+  EXPECT_THAT(tables(db), ElementsAre("admin_tokens", "admin_users", "bindings", "call_records",
+                                      "extensions", "schema_migrations", "secrets", "settings"));
   Statement s(db, "SELECT version, description, applied_at FROM schema_migrations");
   ASSERT_TRUE(s.step());
   EXPECT_EQ(s.int32(0), 1);
