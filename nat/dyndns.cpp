@@ -74,6 +74,14 @@ void DynDnsUpdater::onPublicAddress(const std::string& ip) {
   maybeUpdate();
 }
 
+void DynDnsUpdater::alreadyPublished(const std::string& ip) {
+  if (!status_.enabled || attempted_ || ip.empty() || done_ip_ == ip) return;
+  done_ip_ = ip;
+  status_.last_address = ip;
+  setResult("dns", settings_.hostname + " already points to " + ip + " (DNS); no update needed",
+            false);
+}
+
 void DynDnsUpdater::tick() {
   maybeUpdate();
 }

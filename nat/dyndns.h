@@ -62,6 +62,9 @@ class DynDnsUpdater {
   // The current public address (possibly unchanged); sends an update if due.
   void onPublicAddress(const std::string& ip);
   void tick();  // a retry or a deferred update that is now due
+  // DNS already answers `ip` for the host name (e.g. after a restart, when
+  // this run has not updated yet): count it as published, send nothing.
+  void alreadyPublished(const std::string& ip);
   Clock::TimePoint nextDue() const { return next_due_; }
   const DynDnsStatus& status() const { return status_; }
   std::string requestUrl(const std::string& ip) const;

@@ -200,6 +200,11 @@ void NatWorker::pollSources(bool probe_nat_type) {
     }
     public_ip_ = decision.address;
   }
+  for (const auto& src : sources_) {
+    if (src.source == "dyndns-dns" && !src.address.empty() && src.address == public_ip_) {
+      dyndns_->alreadyPublished(public_ip_);  // a restart with DNS already right
+    }
+  }
   dyndns_->onPublicAddress(public_ip_);
 }
 

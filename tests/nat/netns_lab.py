@@ -141,6 +141,8 @@ class Lab:
         self._miniupnpd()
 
     def _nft(self):
+        # Only LAN traffic is masqueraded: miniupnpd's own STUN check (from the
+        # WAN address) must see an open, unNATed path or it disables forwarding.
         masq = "masquerade fully-random" if self.symmetric else "masquerade"
         rules = f"""
 table inet {TABLE} {{
@@ -158,7 +160,7 @@ table inet {TABLE} {{
   chain postrouting {{
     type nat hook postrouting priority 100; policy accept;
     jump postrouting_miniupnpd
-    oifname "dxw0" {masq}
+    oifname "dxw0" ip saddr 10.77.0.0/24 {masq}
   }}
   chain prerouting_miniupnpd {{ }}
   chain postrouting_miniupnpd {{ }}
@@ -279,6 +281,8 @@ deny 0-65535 0.0.0.0/0 0-65535
 
     def change_wan_address(self, new_ip):
         r = self.ns_rtr
+        # Keep the new address when the old (primary) one goes.
+        self.ns(r, "sysctl", "-qw", "net.ipv4.conf.dxw0.promote_secondaries=1")
         self.ns(r, "ip", "addr", "add", f"{new_ip}/24", "dev", "dxw0")
         self.ns(r, "ip", "addr", "del", f"{WAN_IP}/24", "dev", "dxw0")
         self.ns(r, "ip", "route", "replace", "default", "via", INET_IP)

@@ -153,6 +153,19 @@ TEST(DynDns, OffWhenNoUrlOrHostname) {
   EXPECT_FALSE(updater.status().enabled);
 }
 
+TEST(DynDns, NameAlreadyRightInDnsAfterARestartSendsNothingUntilTheAddressChanges) {
+  ManualClock clock;
+  FakeDynDnsHttp http;
+  DynDnsUpdater updater(http, clock, settings(), "ua");
+  updater.alreadyPublished("203.0.113.7");
+  updater.onPublicAddress("203.0.113.7");
+  EXPECT_TRUE(http.requests.empty());
+  EXPECT_EQ(updater.status().last_result, "dns");
+  updater.onPublicAddress("203.0.113.8");
+  ASSERT_EQ(http.requests.size(), 1u);
+  EXPECT_NE(http.requests[0].url.find("myip=203.0.113.8"), std::string::npos);
+}
+
 TEST(DynDns, Presets) {
   EXPECT_EQ(dynDnsPresetUrl("dyndns"), "https://members.dyndns.org/nic/update");
   EXPECT_EQ(dynDnsPresetUrl("noip"), "https://dynupdate.no-ip.com/nic/update");
