@@ -160,8 +160,9 @@ ApiResponse routeRequest(ApiServices& services, db::Database& db, const ApiReque
             413, "too_large", "",
             "the body is larger than " + std::to_string(kMaxRequestBody) + " bytes");
       }
+      // A body must be JSON; a bodyless POST (logout) needs no Content-Type.
       const std::string type = request.contentType.substr(0, request.contentType.find(';'));
-      if (type != "application/json") {
+      if (!request.body.empty() && type != "application/json") {
         return errorResponse(415, "unsupported_media_type", "",
                              "the body must be application/json (Content-Type: " +
                                  (request.contentType.empty() ? "none" : request.contentType) +

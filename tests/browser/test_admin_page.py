@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -190,6 +191,30 @@ class AdminPage(unittest.TestCase):
         self.assertIn("Forward these ports by hand", router)
         path = b.screenshot("admin_status.png")
         self.assertGreater(os.path.getsize(path), 5000)
+
+        # Edit: do-not-disturb on, then the list shows it.
+        b.click("#tab-extensions")
+        b.wait(lambda: "Front desk" in b.text("#extensions-table"), "the list again")
+        b.click("#extensions-table tr[data-number='301'] button")
+        b.wait(lambda: b.displayed("#edit-form"), "the edit form")
+        b.click("#edit-dnd")
+        b.click("#edit-form button[type='submit']")
+        b.wait(lambda: not b.displayed("#edit-form"), "the saved edit")
+        b.wait(lambda: "on" in b.text("#extensions-table tr[data-number='301']"), "DND in the list")
+
+        # Log out: back to the login form, and the token no longer works.
+        b.click("#logout")
+        b.wait(lambda: b.displayed("#login-password"), "the login form after logging out")
+        self.assertFalse(b.displayed("#tab-status"))
+
+        def sessions():
+            con = sqlite3.connect(os.path.join(self.daemon.dir, "duplex.db"))
+            try:
+                return con.execute("SELECT COUNT(*) FROM admin_tokens WHERE kind='session'"
+                                   ).fetchone()[0]
+            finally:
+                con.close()
+        b.wait(lambda: sessions() == 0, "the session token revoked")
         print(f"screenshots in {ARTIFACTS}")
 
 
