@@ -146,12 +146,12 @@ TEST_F(SubsystemTest, AdminPortInUse) {
 }
 
 TEST_F(SubsystemTest, PlaceholdersStartAndStop) {
-  Poco::AutoPtr<PlaceholderSubsystem> nat(makeNatSubsystem());
-  EXPECT_STREQ(nat->name(), "nat");
-  nat->initialize(*app_);
-  EXPECT_TRUE(nat->running());
-  nat->uninitialize();
-  EXPECT_FALSE(nat->running());
+  Poco::AutoPtr<PlaceholderSubsystem> registrar(makeRegistrarSubsystem());
+  EXPECT_STREQ(registrar->name(), "registrar");
+  registrar->initialize(*app_);
+  EXPECT_TRUE(registrar->running());
+  registrar->uninitialize();
+  EXPECT_FALSE(registrar->running());
 }
 
 }  // namespace
