@@ -87,13 +87,23 @@ class CallLab:
     USERS = {"101": "Dx-caller-secret-101", "102": "Dx-callee-secret-102",
              "103": "Dx-third-secret-103"}
 
-    def __init__(self, extra_args=()):
+    def __init__(self, extra_args=(), features=None):
+        """`features`: {number: {column: value}} set in the extensions table
+        before the daemon starts (DND, forwards)."""
         require_sipp()
         self.work = tempfile.mkdtemp(prefix="duplex-call-")
         self.rtp_base = rtp_base_port()
         self.daemon = duplexd.Daemon(duplexd.duplex_binary(),
                                      *(daemon_args(self.rtp_base) + list(extra_args)))
         sipreg.provision(self.daemon, self.USERS)
+        if features:
+            con = sqlite3.connect(os.path.join(self.daemon.dir, "duplex.db"))
+            with con:
+                for number, columns in features.items():
+                    for column, value in columns.items():
+                        con.execute(f"UPDATE extensions SET {column} = ? WHERE number = ?",
+                                    (value, number))
+            con.close()
         self.daemon.start()
         self.procs = []
 

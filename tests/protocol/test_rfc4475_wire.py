@@ -18,13 +18,15 @@ DATA = os.path.join(os.path.dirname(__file__), "..", "data", "rfc4475")
 # The daemon serves OPTIONS and REGISTER: a REGISTER that passes the stateless
 # checks gets the registrar's digest challenge, 401 (RFC 3261 10.3 step 2;
 # RFC 4475 3.3.7 accepts it from a registrar: regaut01's credentials are for
-# another realm, so they are answered with a fresh challenge). Other known
-# methods get 405 until the call control issue lands; unksm2 stays 400 (its
-# To URI scheme is rejected statelessly).
+# another realm, so they are answered with a fresh challenge). An INVITE that
+# starts a call gets call control's proxy challenge, 407 (RFC 3261 22.3); one
+# with a To tag names a dialog the PBX does not have, 481 (RFC 3261 12.2.2).
+# Other known methods without a handler get 405; unksm2 stays 400 (its To URI
+# scheme is rejected statelessly).
 EXPECTED = {
     # 3.1.1 valid
-    "wsinv": 405, "intmeth": 501, "esc01": 405, "escnull": 401, "esc02": 501,
-    "lwsdisp": 200, "longreq": 405, "dblreq": 401, "semiuri": 200, "transports": 200,
+    "wsinv": 481, "intmeth": 501, "esc01": 407, "escnull": 401, "esc02": 501,
+    "lwsdisp": 200, "longreq": 407, "dblreq": 401, "semiuri": 200, "transports": 200,
     "mpart01": 405, "unreason": None, "noreason": None,
     # 3.1.2 invalid
     "badinv01": 400, "clerr": 400, "ncl": 400, "scalar02": 400, "scalarlg": None,
@@ -38,7 +40,7 @@ EXPECTED = {
     "invut": 415, "regaut01": 401, "multi01": 400, "mcl01": 400, "bcast": None,
     "zeromf": 483, "cparam01": 401, "cparam02": 401, "regescrt": 401, "sdp01": 406,
     # 3.4 backward compatibility
-    "inv2543": 405,
+    "inv2543": 407,
     # not in the RFC text: no Via to answer by, so dropped (INDEX.md: 400 or drop)
     "test": None,
 }

@@ -14,12 +14,13 @@ import duplexd  # noqa: E402
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "rfc5118")
 
 # OPTIONS 200; REGISTER 401, the registrar's digest challenge (RFC 3261 10.3
-# step 2); other methods 405 until call control lands.
+# step 2); an INVITE starting a call 407 (call control's proxy challenge,
+# RFC 3261 22.3), one with a To tag 481 (no such dialog, RFC 3261 12.2.2).
 EXPECTED = {
     "ipv6-good": 401, "ipv6-bad": 400, "port-ambiguous": 401, "port-unambiguous": 401,
-    "via-received-param-with-delim": 405, "via-received-param-no-delim": 200,
-    "ipv6-in-sdp": 405, "mult-ip-in-header": 405, "mult-ip-in-sdp": 405,
-    "ipv4-mapped-ipv6": 405, "ipv6-bug-abnf-3-colons": 200,
+    "via-received-param-with-delim": 481, "via-received-param-no-delim": 200,
+    "ipv6-in-sdp": 407, "mult-ip-in-header": 481, "mult-ip-in-sdp": 407,
+    "ipv4-mapped-ipv6": 407, "ipv6-bug-abnf-3-colons": 200,
     "ipv6-correct-abnf-2-colons": 200,
 }
 
