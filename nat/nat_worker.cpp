@@ -58,6 +58,9 @@ NatWorker::~NatWorker() {
 void NatWorker::start() {
   publish();  // the first snapshot: interfaces and configuration, at once
   thread_ = std::thread([this] { run(); });
+  if (parts_.watch_interfaces && !interface_watcher_.start([this] { refresh(); })) {
+    log_->info("no rtnetlink: interface changes are noticed at the next poll");
+  }
 }
 
 void NatWorker::stop() {
@@ -67,6 +70,7 @@ void NatWorker::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  interface_watcher_.stop();
   if (thread_.joinable()) thread_.join();
 }
 

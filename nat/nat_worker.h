@@ -19,6 +19,7 @@
 
 #include "nat/dyndns.h"
 #include "nat/igd.h"
+#include "nat/interface_watcher.h"
 #include "nat/nat_service.h"
 #include "nat/stun_client.h"
 #include "nat/upnp_mapper.h"
@@ -31,6 +32,7 @@ struct NatWorkerParts {
   std::function<std::unique_ptr<StunTransport>()> stun_socket;
   std::function<std::vector<LocalInterface>()> interfaces;
   std::function<std::string(const std::string&)> resolve;  // hostname -> IPv4 text, "" = none
+  bool watch_interfaces = true;                            // rtnetlink events trigger refresh()
   const Clock* clock = nullptr;
   RetransmitSchedule stun_schedule{std::chrono::milliseconds(200), 4, 8};
 };
@@ -84,6 +86,7 @@ class NatWorker {
   bool stopping_ = false;
   bool refresh_ = false;
   std::thread thread_;
+  InterfaceWatcher interface_watcher_;
 };
 
 }  // namespace duplex::nat
