@@ -61,6 +61,12 @@ void NatWorker::start() {
   if (parts_.watch_interfaces && !interface_watcher_.start([this] { refresh(); })) {
     log_->info("no rtnetlink: interface changes are noticed at the next poll");
   }
+  if (parts_.watch_interfaces && settings_.upnp && !ssdp_watcher_.start([this] {
+        log_->info("UPnP: a router announced itself (new boot or location); checking it now");
+        refresh();
+      })) {
+    log_->info("no SSDP listener: a rebooted router is noticed at the next poll");
+  }
 }
 
 void NatWorker::stop() {
@@ -71,6 +77,7 @@ void NatWorker::stop() {
   }
   wake_.notify_all();
   interface_watcher_.stop();
+  ssdp_watcher_.stop();
   if (thread_.joinable()) thread_.join();
 }
 

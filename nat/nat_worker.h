@@ -21,6 +21,7 @@
 #include "nat/igd.h"
 #include "nat/interface_watcher.h"
 #include "nat/nat_service.h"
+#include "nat/ssdp_watcher.h"
 #include "nat/stun_client.h"
 #include "nat/upnp_mapper.h"
 
@@ -87,6 +88,7 @@ class NatWorker {
   bool refresh_ = false;
   std::thread thread_;
   InterfaceWatcher interface_watcher_;
+  SsdpWatcher ssdp_watcher_;
 };
 
 }  // namespace duplex::nat

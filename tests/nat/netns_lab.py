@@ -205,18 +205,22 @@ uuid=3b2f8c1e-4e0a-4b7e-9a51-d00d00d00d00
 allow 1024-65535 10.77.0.0/24 1024-65535
 deny 0-65535 0.0.0.0/0 0-65535
 """)
+        self.miniupnpd_conf = conf
+        self._start_miniupnpd()
+
+    def _start_miniupnpd(self, boot=1):
         self.miniupnpd = self.spawn(self.ns_rtr, [
-            "miniupnpd", "-d", "-f", conf, "-P", os.path.join(self.dir, "miniupnpd.pid")],
-            "miniupnpd.log")
+            "miniupnpd", "-d", "-f", self.miniupnpd_conf, "-b", str(boot),
+            "-P", os.path.join(self.dir, "miniupnpd.pid")], f"miniupnpd-{boot}.log")
+        self.miniupnpd_log = f"miniupnpd-{boot}.log"
         deadline = time.time() + 10
         while time.time() < deadline:
-            if "Listening for NAT-PMP" in self.read("miniupnpd.log") or \
-               "HTTP listening on port" in self.read("miniupnpd.log"):
+            if "HTTP listening on port" in self.read(self.miniupnpd_log):
                 return
             if self.miniupnpd.poll() is not None:
                 break
             time.sleep(0.1)
-        raise RuntimeError("miniupnpd did not start:\n" + self.read("miniupnpd.log"))
+        raise RuntimeError("miniupnpd did not start:\n" + self.read(self.miniupnpd_log))
 
     def _wait_udp_listening(self, ns, port, what):
         deadline = time.time() + 10
@@ -278,6 +282,16 @@ deny 0-65535 0.0.0.0/0 0-65535
                 f.write(f"{ip} {name}\n")
         with open(f"{d}/resolv.conf", "w") as f:
             f.write("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+
+    def reboot_router(self):
+        """Power-cycle the router's UPnP side: miniupnpd dies, its rules and
+        leases are gone, it comes back with a new BOOTID and announces itself."""
+        self.stop(self.miniupnpd, signal.SIGKILL)
+        for chain in ("miniupnpd", "prerouting_miniupnpd", "postrouting_miniupnpd"):
+            self.ns(self.ns_rtr, "nft", "flush", "chain", "inet", TABLE, chain)
+        if os.path.exists(self.lease_file):
+            os.remove(self.lease_file)
+        self._start_miniupnpd(boot=2)
 
     def change_wan_address(self, new_ip):
         r = self.ns_rtr

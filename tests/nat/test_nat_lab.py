@@ -229,6 +229,17 @@ class BehindSymmetricRouter(NatLabCase):
         self.lab.ns(self.lab.ns_pbx, "ip", "addr", "add", "10.77.0.11/24", "dev", "dxl1")
         self.wait_log(r"network interfaces changed", 10)
         self.assertLess(time.time() - changed, 10)
+        # The router reboots (mappings gone, new BOOTID): its SSDP announcement
+        # makes the PBX map again at once, well before the 60 s poll.
+        rebooted = time.time()
+        self.lab.reboot_router()  # flushes the router's rules (the PBX may re-map within ms)
+        self.wait_log(r"UPnP: a router announced itself", 15)
+        wait_for("the SIP mappings after the reboot",
+                 lambda: self.lab.router_mappings() == self.expected_mappings(rtp=False), 15)
+        rebooted_log = self.lab.read(self.lab.miniupnpd_log)
+        self.assertIn("AddPortMapping: ext port 5060 to 10.77.0.10:5060 protocol UDP", rebooted_log)
+        self.assertIn("AddPortMapping: ext port 5060 to 10.77.0.10:5060 protocol TCP", rebooted_log)
+        self.assertLess(time.time() - rebooted, 30)
         self.assertEqual(self.lab.stop(self.daemon, signal.SIGTERM), 0)
         self.assertEqual(self.lab.router_mappings(), [])
 
