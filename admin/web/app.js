@@ -264,25 +264,25 @@ async function loadSettings() {
     for (const [key, schema] of Object.entries(settingTypes)) {
       const label = el("label");
       label.appendChild(el("span", key));
+      // Not stored = the value from duplex.conf or the built-in default.
       let input;
-      if (schema.enum) {
+      if (schema.enum || schema.type === "boolean") {
         input = el("select");
         input.appendChild(el("option", "(default)")).value = "";
-        for (const v of schema.enum) input.appendChild(el("option", v)).value = v;
+        for (const v of schema.enum || ["true", "false"]) input.appendChild(el("option", v === "true" ? "on" : v === "false" ? "off" : v)).value = v;
       } else {
         input = el("input");
-        if (schema.type === "boolean") input.type = "checkbox";
-        else if (schema.type === "integer") { input.type = "number"; input.min = schema.minimum; input.max = schema.maximum; }
+        input.placeholder = "(default)";
+        if (schema.type === "integer") { input.type = "number"; input.min = schema.minimum; input.max = schema.maximum; }
         else if (schema.writeOnly) { input.type = "password"; }
       }
       input.name = key;
       input.id = "setting-" + key;
       const value = key in s.settings ? s.settings[key] : null;
-      if (schema.type === "boolean") input.checked = value === true;
-      else if (Array.isArray(value)) input.value = value.join(", ");
-      else if (value !== null) input.value = value;
+      if (Array.isArray(value)) input.value = value.join(", ");
+      else if (value !== null && value !== undefined) input.value = String(value);
       if (schema.writeOnly) input.placeholder = s.secrets_set[key] ? "(set; type to replace)" : "(not set)";
-      input.dataset.initial = schema.type === "boolean" ? String(input.checked) : input.value;
+      input.dataset.initial = input.value;
       label.appendChild(input);
       if (schema.description) label.appendChild(el("small", " " + schema.description, "muted"));
       box.appendChild(label);
@@ -295,10 +295,10 @@ async function saveSettings(ev) {
   const body = {};
   for (const [key, schema] of Object.entries(settingTypes)) {
     const input = $("setting-" + key);
-    const now = schema.type === "boolean" ? String(input.checked) : input.value;
+    const now = input.value;
     if (now === input.dataset.initial) continue;
-    if (schema.type === "boolean") body[key] = input.checked;
-    else if (now.trim() === "") body[key] = null;
+    if (now.trim() === "") body[key] = null;
+    else if (schema.type === "boolean") body[key] = now === "true";
     else if (schema.type === "integer") body[key] = Number(now);
     else if (schema.type === "array") body[key] = now.split(",").map((v) => v.trim()).filter(Boolean);
     else body[key] = now;

@@ -202,6 +202,23 @@ class AdminPage(unittest.TestCase):
         b.wait(lambda: not b.displayed("#edit-form"), "the saved edit")
         b.wait(lambda: "on" in b.text("#extensions-table tr[data-number='301']"), "DND in the list")
 
+        # Settings: the form is built from the API's own schema; a live one
+        # says so, one that needs a restart says that.
+        b.click("#tab-settings")
+        b.wait(lambda: b.displayed("#setting-log\\.level"), "the settings form")
+        b.click("#setting-log\\.level option[value='debug']")
+        b.type("#setting-media\\.rtp_port_min", "12000")
+        b.click("#setting-nat\\.upnp option[value='false']")
+        b.click("#settings-save")
+        b.wait(lambda: "Applied now: log.level" in b.text("#settings-result"), "the live setting")
+        self.assertIn("after a restart: media.rtp_port_min, nat.upnp", b.text("#settings-result"))
+        con = sqlite3.connect(os.path.join(self.daemon.dir, "duplex.db"))
+        stored = dict(con.execute("SELECT key, value FROM settings").fetchall())
+        con.close()
+        self.assertEqual(stored, {"log.level": "debug", "media.rtp_port_min": "12000",
+                                  "nat.upnp": "false"})
+        b.screenshot("admin_settings.png")
+
         # Log out: back to the login form, and the token no longer works.
         b.click("#logout")
         b.wait(lambda: b.displayed("#login-password"), "the login form after logging out")
