@@ -36,7 +36,7 @@ constexpr std::array kSettings{
     SettingSpec{"call.follow_redirects", T::kBool,
                 "3xx policy: follow a redirect (true) or pass the failure back (false)."},
     SettingSpec{"log.level", T::kEnum, "Log level of every component.", 0, 0,
-                "trace,debug,info,warning,error,critical,off", false, true},
+                "trace,debug,info,warn,error,off", false, true},
 };
 
 }  // namespace

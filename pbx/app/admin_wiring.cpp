@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 
 #include "admin/auth.h"
 #include "db/admin_repository.h"
+#include "db/sqlite_repositories.h"
 #include "pbx/call/credential_source.h"
 
 namespace duplex::app {
@@ -65,6 +67,18 @@ std::vector<std::string> RegistrarLiveChanges::settingsChanged(
     live.push_back(c.key);
   }
   return live;
+}
+
+RawValues storedSettings(const std::string& dbPath) {
+  RawValues values;
+  std::error_code ec;
+  if (dbPath.empty() || !std::filesystem::exists(dbPath, ec)) return values;
+  db::Database db(dbPath);
+  db::SqliteSettingsRepository settings(db);
+  for (auto& s : settings.all()) {
+    if (findKey(s.key)) values[s.key] = RawValue{std::move(s.value), "database (admin API)"};
+  }
+  return values;
 }
 
 void prepareAdminPassword(db::Database& db, const std::string& dataDir, bool reset) {

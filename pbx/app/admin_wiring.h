@@ -19,6 +19,7 @@
 
 #include "admin/live_changes.h"
 #include "db/database.h"
+#include "pbx/app/config.h"
 #include "pbx/app/registrar_wiring.h"
 
 namespace duplex::app {
@@ -37,6 +38,13 @@ class RegistrarLiveChanges final : public admin::LiveChanges {
  private:
   RegistrarPoster post_;
 };
+
+// The settings the admin API stored (db/settings_repository.h) as raw config
+// values, for the keys duplex.conf knows: they sit between the config file
+// and the command line (DuplexApp's start-up). Empty when the database file
+// does not exist yet. Main thread, before the application starts. Throws
+// db::DbError (the caller reports it and starts without them).
+RawValues storedSettings(const std::string& dbPath);
 
 // First start: generates the admin password, prints it once on stdout and
 // writes it to <dataDir>/admin-password.txt (mode 0600). With `reset`, does

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "pbx/app/admin_wiring.h"
 #include "pbx/app/exit_codes.h"
 #include "pbx/app/logging.h"
 #include "pbx/app/media_subsystem.h"
@@ -167,6 +168,25 @@ void blockDaemonSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+namespace {
+
+// Settings stored through the admin API override the config file; the
+// command line still wins. A stored value the config rejects (or a database
+// that cannot be read) is reported and the start goes on without them.
+Config withStoredSettings(Config config, const RawValues& commandLine) {
+  try {
+    RawValues merged = storedSettings(config.db_path);
+    if (merged.empty()) return config;
+    for (const auto& [key, value] : commandLine) merged[key] = value;
+    return resolveConfig(merged);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "duplex: ignoring the settings stored in the database: %s\n", e.what());
+    return config;
+  }
+}
+
+}  // namespace
+
 int runDaemon(int argc, char** argv) {
   const auto began = std::chrono::steady_clock::now();
   Config config;
@@ -187,6 +207,7 @@ int runDaemon(int argc, char** argv) {
         break;
     }
     config = resolveConfig(command_line.overrides);
+    config = withStoredSettings(std::move(config), command_line.overrides);
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "duplex: %s\n", e.what());
     return kExitConfig;

@@ -445,6 +445,39 @@ class Persistence(unittest.TestCase):
         finally:
             d.cleanup()
 
+    def test_stored_settings_apply_at_the_next_start_and_the_command_line_wins(self):
+        d = duplexd.Daemon(duplexd.duplex_binary(), *BASE_ARGS)
+        try:
+            d.start()
+            c = AdminClient(d.admin_port)
+            c.login(admin_password(d))
+            r = c.request("PATCH", "/api/v1/settings",
+                          {"media.rtp_port_min": 12000, "media.rtp_port_max": 12999})
+            self.assertEqual(sorted(r.json()["needs_restart"]),
+                             ["media.rtp_port_max", "media.rtp_port_min"])
+            token = c.token
+            c.close()
+
+            def forwarding_plan():
+                c = AdminClient(d.admin_port, token=token)
+                nat = c.request("GET", "/api/v1/status").json()["nat"]
+                c.close()
+                return [(f["external_first"], f["external_last"])
+                        for f in nat["manual_forwarding"] if f["purpose"].startswith("RTP")]
+            self.assertEqual(forwarding_plan(), [(10000, 20000)])  # not live
+            d.stop()
+            d.start()
+            self.assertEqual(forwarding_plan(), [(12000, 12999)])
+            c = AdminClient(d.admin_port, token=token)
+            self.assertEqual(c.request("GET", "/api/v1/status").json()["restart_required"], [])
+            c.close()
+            d.stop()
+            d.args.append("--media.rtp_port_max=13999")
+            d.start()
+            self.assertEqual(forwarding_plan(), [(12000, 13999)])
+        finally:
+            d.cleanup()
+
     def test_reset_password_command(self):
         d = duplexd.Daemon(duplexd.duplex_binary(), *BASE_ARGS)
         try:
