@@ -7,6 +7,7 @@ Run: DUPLEX_BIN=build/pbx/app/duplex python3 -m unittest tests/nat/test_nat_lab.
 """
 
 import base64
+import json
 import os
 import re
 import signal
@@ -94,6 +95,24 @@ class NatLabCase(unittest.TestCase):
 
     def wait_log(self, pattern, timeout=30):
         return wait_for(f"log /{pattern}/", lambda: re.search(pattern, self.log()), timeout)
+
+    def nat_status(self):
+        """GET /api/v1/status as the admin page does (login with the generated
+        password), from inside the PBX namespace; returns its "nat" object."""
+        port = re.search(r"admin http://127\.0\.0\.1:(\d+)", self.log()).group(1)
+        with open(os.path.join(self.data, "admin-password.txt")) as f:
+            password = f.read().strip().rsplit(": ", 1)[1]
+        script = (
+            "import json,sys,urllib.request\n"
+            f"base='http://127.0.0.1:{port}/api/v1'\n"
+            "req=urllib.request.Request(base+'/auth/login',data=json.dumps({'username':'admin',"
+            f"'password':{password!r}}}).encode(),headers={{'Content-Type':'application/json'}})\n"
+            "tok=json.load(urllib.request.urlopen(req,timeout=5))['token']\n"
+            "req=urllib.request.Request(base+'/status',headers={'Authorization':'Bearer '+tok})\n"
+            "print(json.dumps(json.load(urllib.request.urlopen(req,timeout=5))['nat']))\n")
+        r = self.lab.ns(self.lab.ns_pbx, sys.executable, "-c", script, check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
 
     def expected_mappings(self, rtp=True):
         m = [("TCP", SIP_PORT, PBX_IP, SIP_PORT), ("UDP", SIP_PORT, PBX_IP, SIP_PORT)]
@@ -240,8 +259,38 @@ class BehindSymmetricRouter(NatLabCase):
         self.assertIn("AddPortMapping: ext port 5060 to 10.77.0.10:5060 protocol UDP", rebooted_log)
         self.assertIn("AddPortMapping: ext port 5060 to 10.77.0.10:5060 protocol TCP", rebooted_log)
         self.assertLess(time.time() - rebooted, 30)
+
+        # What the admin page shows.
+        nat = self.nat_status()
+        self.assertEqual(nat["public_address"], "203.0.113.1")
+        self.assertEqual(nat["upnp"]["state"], "mapped")
+        self.assertTrue(nat["upnp"]["rtp_on_demand"])
+        self.assertEqual(nat["upnp"]["mapping_budget"], 24)
+        self.assertEqual(sorted((m["protocol"], m["external_port"]) for m in nat["upnp"]["mappings"]),
+                         [("TCP", 5060), ("UDP", 5060)])
+        self.assertTrue(all(m["expires"] and m["renew_at"] for m in nat["upnp"]["mappings"]))
+        self.assertEqual(nat["nat_type"]["mapping"], "address-and-port-dependent")
+        self.assertEqual(nat["manual_forwarding"], [])
         self.assertEqual(self.lab.stop(self.daemon, signal.SIGTERM), 0)
         self.assertEqual(self.lab.router_mappings(), [])
+
+
+class WithUpnpOff(NatLabCase):
+    extra = ["--nat.upnp=off"]
+
+    def test_status_gives_the_manual_forwarding_plan(self):
+        self.start_pbx()
+        self.wait_log(r"public address 203\.0\.113\.1 \(from stun\)")
+        nat = self.nat_status()
+        self.assertEqual(nat["upnp"]["state"], "off")
+        self.assertEqual(nat["upnp"]["mappings"], [])
+        self.assertEqual(nat["manual_forwarding_text"],
+                         "Forward UDP port 5060 to 10.77.0.10 port 5060 (SIP). Forward TCP port "
+                         "5060 to 10.77.0.10 port 5060 (SIP). Forward UDP ports 10000-10009 to "
+                         "10.77.0.10 ports 10000-10009 (RTP media).")
+        self.assertEqual(nat["public_address"], "203.0.113.1")
+        self.assertEqual(self.lab.router_mappings(), [])  # nothing asked of the router
+        self.assertEqual(self.lab.stop(self.daemon, signal.SIGTERM), 0)
 
 
 if __name__ == "__main__":
