@@ -199,15 +199,25 @@ int latency(int argc, char** argv) {
   const int rate = arg(argc, argv, "--rate", 100000);
   const int secs = arg(argc, argv, "--secs", 10);
   const bool direct = flag(argc, argv, "--direct");
+  // --anchor IN:OUT: no Duplex relay; phone A sends to the anchor's udpbench
+  // relay at 127.0.0.1:IN (one stream, `udpbench relay -l 127.0.0.1:IN -d
+  // 127.0.0.1:OUT -n 1`), which forwards to phone B bound to OUT; A -> B only.
+  const int anchor_in = arg(argc, argv, "--anchor-in", 0);
+  const int anchor_out = arg(argc, argv, "--anchor-out", 0);
+  const bool anchor = anchor_in != 0;
   // The two phones of every call: one socket each, shared by all calls.
   const int phone_a = udpSocket();
-  const int phone_b = udpSocket();
+  const int phone_b = udpSocket(static_cast<std::uint16_t>(anchor_out));
   std::vector<sockaddr_in> to_a;  // where phone A sends for call i (relay leg A port)
   std::vector<sockaddr_in> to_b;
   pinTo(1);  // the relay thread inherits CPU 1
   MediaRelay relay(benchConfig(sessions));
   const long rss_before = rssKb();
-  if (!direct) {
+  if (anchor) {
+    to_a.assign(static_cast<std::size_t>(sessions),
+                loopback(static_cast<std::uint16_t>(anchor_in)));
+    to_b = to_a;
+  } else if (!direct) {
     for (int i = 0; i < sessions; ++i) {
       CreateResult r = relay.createSession();
       if (!r) {
@@ -259,6 +269,7 @@ int latency(int argc, char** argv) {
                        static_cast<std::int64_t>(sent);
       int n = static_cast<int>(std::min<std::int64_t>(due, kBatch));
       // Both phones send: alternate batches from A and from B.
+      if (anchor) side_a = true;
       const int fd = side_a ? phone_a : phone_b;
       std::vector<sockaddr_in>& dst = side_a ? to_a : to_b;
       for (int j = 0; j < n; ++j) {
@@ -309,9 +320,10 @@ int latency(int argc, char** argv) {
       "RESULT mode=latency path=%s sessions=%d rate=%d secs=%d sent=%llu received=%llu "
       "loss_pct=%.4f samples=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
       "rss_per_session_bytes=%ld\n",
-      direct ? "direct" : "relay", sessions, rate, secs, static_cast<unsigned long long>(sent),
-      static_cast<unsigned long long>(received), loss, samples.size(), pct(0.5), pct(0.9),
-      pct(0.99), pct(0.999), samples.empty() ? 0.0 : static_cast<double>(samples.back()) / 1000.0,
+      direct ? "direct" : (anchor ? "anchor" : "relay"), sessions, rate, secs,
+      static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received), loss,
+      samples.size(), pct(0.5), pct(0.9), pct(0.99), pct(0.999),
+      samples.empty() ? 0.0 : static_cast<double>(samples.back()) / 1000.0,
       direct ? 0L : (rss_after - rss_before) * 1024 / sessions);
   unpin();
   relay.stop();

@@ -111,6 +111,29 @@ def flat_out(U, relay, secs, n=100):
             "relay_cpu_pct": round(cpu, 1), "relay": stats}
 
 
+def interleaved(U, exe, a):
+    """Fixed paced rates, anchor and duplex alternating, so that the machine's
+    load drifts over both alike; relay CPU % at the same rate gives the packets
+    per relay CPU-second of each (less sensitive to other load than a max rate)."""
+    for rate in (100000, 150000):
+        rows = {"anchor": [], "duplex": []}
+        for run in range(a.runs):
+            for name, mk in (("anchor", lambda: udprun.Relay("udpbench", U, 100)),
+                             ("duplex", lambda: DuplexRelay(exe, 100))):
+                r = udprun.paced_trial(U, mk(), rate, a.secs, a.max_loss)
+                rows[name].append(r)
+                print(f"rate {rate} run {run + 1} {name}: pass={r['pass']} loss={r['loss_pct']}% "
+                      f"relay CPU={r['relay_cpu_pct']}% sender={r['sender_pps']}", flush=True)
+        eff = {}
+        for name, rs in rows.items():
+            ok = [r for r in rs if r["relay_cpu_pct"]]
+            eff[name] = sum(r["sender_pps"] / (r["relay_cpu_pct"] / 100.0) for r in ok) / max(1, len(ok))
+        print(f"rate {rate}: passes anchor {sum(r['pass'] for r in rows['anchor'])}/{a.runs}, duplex "
+              f"{sum(r['pass'] for r in rows['duplex'])}/{a.runs}; packets per relay CPU-second anchor "
+              f"{eff['anchor']:,.0f}, duplex {eff['duplex']:,.0f}, ratio {eff['duplex'] / eff['anchor']:.2f}",
+              flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build", help="CMake build dir with tests/bench/relay_bench")
@@ -118,6 +141,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--max-loss", type=float, default=0.1)
     ap.add_argument("--quick", action="store_true", help="skip the paced searches")
+    ap.add_argument("--interleaved", action="store_true",
+                    help="only the interleaved fixed-rate trials (anchor, duplex, anchor, ...)")
     a = ap.parse_args()
     exe = os.path.abspath(os.path.join(a.build, "tests", "bench", "relay_bench"))
     scratch = tempfile.mkdtemp(prefix="duplex-anchor-")
@@ -125,6 +150,11 @@ def main():
     subprocess.check_call(["gcc", "-O2", "-Wall", "-Wextra", "-o", U, os.path.join(ANCHORS, "udp", "udpbench.c")])
     print(f"# relay benchmark {time.strftime('%Y-%m-%d %H:%M:%S')}, load average {os.getloadavg()[0]:.2f}",
           flush=True)
+
+    if a.interleaved:
+        interleaved(U, exe, a)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return
 
     # Memory per session at 1,000 sessions.
     mem = DuplexRelay(exe, 1000)
