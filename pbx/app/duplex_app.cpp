@@ -233,7 +233,9 @@ int runDaemon(int argc, char** argv) {
   log->info("{} starting (pid {}, config {})", productName(), ::getpid(),
             config.config_file.empty() ? "defaults and command line" : config.config_file);
   for (const auto& key : config.resolved) {
-    log->debug("config {} = '{}' ({})", key.key, key.value, key.origin);
+    // Passwords never reach the log (the admin API promises they are never shown).
+    const bool secret = key.key.ends_with("password") && !key.value.empty();
+    log->debug("config {} = '{}' ({})", key.key, secret ? "(hidden)" : key.value, key.origin);
   }
 
   int exit_code = kExitOk;

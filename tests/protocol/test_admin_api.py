@@ -452,9 +452,10 @@ class Persistence(unittest.TestCase):
             c = AdminClient(d.admin_port)
             c.login(admin_password(d))
             r = c.request("PATCH", "/api/v1/settings",
-                          {"media.rtp_port_min": 12000, "media.rtp_port_max": 12999})
+                          {"media.rtp_port_min": 12000, "media.rtp_port_max": 12999,
+                           "dyndns.password": "dyn-Secret-77"})
             self.assertEqual(sorted(r.json()["needs_restart"]),
-                             ["media.rtp_port_max", "media.rtp_port_min"])
+                             ["dyndns.password", "media.rtp_port_max", "media.rtp_port_min"])
             token = c.token
             c.close()
 
@@ -472,9 +473,14 @@ class Persistence(unittest.TestCase):
             self.assertEqual(c.request("GET", "/api/v1/status").json()["restart_required"], [])
             c.close()
             d.stop()
-            d.args.append("--media.rtp_port_max=13999")
+            d.args += ["--media.rtp_port_max=13999", "--log.level=debug"]
+            d.output.clear()
             d.start()
             self.assertEqual(forwarding_plan(), [(12000, 13999)])
+            out = "".join(d.output)
+            self.assertIn("config media.rtp_port_min = '12000' (database (admin API))", out)
+            self.assertIn("config dyndns.password = '(hidden)' (database (admin API))", out)
+            self.assertNotIn("dyn-Secret-77", out)
         finally:
             d.cleanup()
 
