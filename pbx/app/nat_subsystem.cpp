@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "nat/dyndns.h"
+#include "nat/ip_address.h"
 #include "pbx/app/exit_codes.h"
 #include "pbx/app/startup_error.h"
 #include "pbx/app/subsystems.h"
@@ -20,6 +21,12 @@ nat::NatSettings natSettingsFrom(const Config& config) {
   s.additional_addresses = config.network.additional_addresses;
   for (const auto& net : config.network.local_networks) s.local_networks.push_back(net.toString());
   s.upnp = config.nat.upnp;
+  // SIP on loopback only (tests, a PBX behind a local proxy): nothing the
+  // router could forward, so no UPnP traffic on the LAN at all.
+  if (const auto bind = nat::IpAddress::parse(config.sip.bind);
+      bind && nat::isLoopbackOrLinkLocal(*bind)) {
+    s.upnp = false;
+  }
   s.upnp_budget = config.nat.upnp_budget;
   s.upnp_lease = config.nat.upnp_lease;
   s.upnp_interface = config.nat.upnp_interface;

@@ -313,6 +313,11 @@ deny 0-65535 0.0.0.0/0 0-65535
         self.namespaces = []
         for d in self.etc_dirs:
             shutil.rmtree(d, ignore_errors=True)
+        if self.etc_dirs:
+            try:
+                os.rmdir("/etc/netns")  # only when no other lab uses it
+            except OSError:
+                pass
         self.etc_dirs = []
         if os.environ.get("DUPLEX_KEEP_LAB_LOGS"):
             print("lab logs kept in", self.dir)
