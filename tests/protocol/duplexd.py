@@ -46,8 +46,10 @@ class Daemon:
         # race for a port.
         self.sip_port = None
         self.admin_port = None
+        # UPnP off: a test must not send SSDP discovery onto the machine's LAN
+        # (the NAT lab turns it on inside its namespaces).
         self.args = [f"--data.dir={self.dir}", "--sip.bind=127.0.0.1", "--sip.port=0",
-                     "--admin.port=0", "--log.file="] + list(args)
+                     "--admin.port=0", "--log.file=", "--nat.upnp=false"] + list(args)
         self.start_timeout = start_timeout
         self.proc = None
         self.output = []
