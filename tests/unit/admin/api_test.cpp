@@ -469,6 +469,51 @@ TEST_F(Api, NotFoundAndMethodNotAllowed) {
   EXPECT_EQ(error(), "404 not_found -");
 }
 
+TEST_F(Api, OddInputNeverFailsTheServer) {
+  send("POST", "/api/v1/extensions", R"({"number":"101"})");
+  const std::vector<std::string> bodies = {
+      "",
+      "null",
+      "[]",
+      "{}",
+      "1",
+      "\"x\"",
+      "{\"number\":null}",
+      "{\"a\":",
+      std::string(5000, '['),
+      "{\"number\":\"101\",\"enabled\":null}",
+      "{\"extensions\":[null,1,\"x\",[]]}",
+      "{\"extensions\":{}}",
+      "{\"sip.port\":1e99}",
+      "{\"max_contacts\":9223372036854775808}",
+      "{\"display_name\":\"\\u0000\"}",
+      "{\"local_networks\":[1]}",
+      "{\"scope\":\"read\",\"name\":\"x\",\"expires_in_days\":-1}",
+      "\xff\xfe",
+      "{\"number\":\"101\"}{"};
+  int checked = 0;
+  for (const std::string& route : routeList()) {
+    const auto space = route.find(' ');
+    const std::string method = route.substr(0, space);
+    for (const char* param : {"101", "1", "%zz", "x"}) {
+      const std::string path =
+          std::regex_replace(route.substr(space + 1), std::regex("\\{[a-z]+\\}"), param);
+      if (path.find("/auth/logout") != std::string::npos) continue;  // would end the session
+      for (const std::string& body : bodies) {
+        for (const char* query : {"", "?limit=%zz&x", "?from=&to=&offset=-1"}) {
+          const ApiResponse r = send(method, path + query, body);
+          EXPECT_LT(r.status, 500) << route << " " << body << " -> " << r.body;
+          if (r.contentType == "application/json" && !r.body.empty()) {
+            EXPECT_NO_THROW(Poco::JSON::Parser().parse(r.body)) << route << " " << body;
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 1000);
+}
+
 TEST(OpenApi, DocumentsEveryRoute) {
   const Asset* doc = findAsset("openapi.json");
   ASSERT_NE(doc, nullptr);
