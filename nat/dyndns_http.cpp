@@ -6,15 +6,34 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/RejectCertificateHandler.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
 #include <memory>
+#include <mutex>
 #include <sstream>
 
 #include "nat/dyndns.h"
 
 namespace duplex::nat {
+namespace {
+
+// Poco's default handler for an untrusted certificate asks on the console; a
+// daemon must refuse instead (once per process, client side only).
+void rejectUntrustedCertificates() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject =
+        new Poco::Net::RejectCertificateHandler(false);
+    const Poco::Net::Context::Ptr context(new Poco::Net::Context(
+        Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_RELAXED, 9, true));
+    Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, context);
+  });
+}
+
+}  // namespace
 
 DynDnsReply PocoDynDnsHttp::get(const std::string& url, const std::string& user,
                                 const std::string& password, const std::string& user_agent) {
@@ -23,6 +42,7 @@ DynDnsReply PocoDynDnsHttp::get(const std::string& url, const std::string& user,
     const Poco::URI uri(url);
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
     if (uri.getScheme() == "https") {
+      rejectUntrustedCertificates();
       // Verify the provider's certificate against the system CAs.
       const Poco::Net::Context::Ptr context(new Poco::Net::Context(
           Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_RELAXED, 9, true));

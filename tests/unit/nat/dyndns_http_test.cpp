@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -134,6 +136,49 @@ TEST(DynDnsOverHttpDown, UnreachableProviderIsRetriedLater) {
   EXPECT_EQ(updater.status().last_result, "error");
   EXPECT_FALSE(updater.status().stopped);
   EXPECT_EQ(updater.nextDue(), clock.now() + std::chrono::minutes(30));
+}
+
+}  // namespace
+}  // namespace duplex::nat
+
+namespace duplex::nat {
+namespace {
+
+// HTTPS to a server whose certificate no CA signed: refused, never accepted,
+// never a question on the console, and retried later like any failure.
+TEST(DynDnsOverHttps, UntrustedCertificateIsRefused) {
+  char dir_template[] = "/tmp/duplex-dyndns-tls-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
+  const std::string gen =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " + dir +
+      "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+  ASSERT_EQ(std::system(gen.c_str()), 0);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  const std::string serve =
+      "cd " + dir + " && (openssl s_server -quiet -www -accept 127.0.0.1:" + port +
+      " -cert cert.pem -key key.pem </dev/null >/dev/null 2>&1 & echo $! > pid)";
+  ASSERT_EQ(std::system(serve.c_str()), 0);
+  for (int i = 0; i < 50; ++i) {  // until it listens
+    int c = ::socket(AF_INET, SOCK_STREAM, 0);
+    const bool up = ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(c);
+    if (up) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  PocoDynDnsHttp http;
+  const DynDnsReply reply = http.get(
+      "https://127.0.0.1:" + port + "/nic/update?hostname=x&myip=203.0.113.7", "u", "p", "ua");
+  std::system(("kill $(cat " + dir + "/pid); rm -rf " + dir).c_str());
+  EXPECT_EQ(reply.http_status, 0);
+  EXPECT_NE(reply.error.find("ertificate"), std::string::npos) << reply.error;
 }
 
 }  // namespace
