@@ -125,6 +125,21 @@ TEST(StunMessage, ErrorCodeParsedAndBadClassRejected) {
   EXPECT_EQ(parse(m).error, StunError::kBadAttribute);
 }
 
+TEST(StunMessage, OldServersMappedAddressIsTheFallback) {
+  // A success response with only MAPPED-ADDRESS (RFC 5389 15.1, RFC 3489 servers).
+  std::vector<std::uint8_t> m = {0x01, 0x01, 0x00, 0x0c, 0x21, 0x12, 0xa4, 0x42};
+  m.insert(m.end(), kId.begin(), kId.end());
+  for (std::uint8_t b : std::initializer_list<std::uint8_t>{0x00, 0x01, 0x00, 0x08, 0x00, 0x01,
+                                                            0x13, 0x88, 203, 0, 113, 9}) {
+    m.push_back(b);
+  }
+  const auto r = parse(m);
+  ASSERT_TRUE(r.ok()) << stunErrorText(r.error);
+  EXPECT_FALSE(r.message.xor_mapped_address);
+  ASSERT_TRUE(r.message.mappedAddress());
+  EXPECT_EQ(r.message.mappedAddress()->toString(), "203.0.113.9:5000");
+}
+
 TEST(StunMessage, Crc32MatchesIsoCheckValue) {
   const std::string check = "123456789";
   EXPECT_EQ(crc32(std::span(reinterpret_cast<const std::uint8_t*>(check.data()), check.size())),
