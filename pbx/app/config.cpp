@@ -216,7 +216,7 @@ const KeySpec kSchema[] = {
      .type = ValueType::kBool,
      .default_value = "false",
      .doc = "Generate a new admin password at start (printed once and written to "
-            "<data.dir>/admin-password.txt, mode 0600) and end every session.",
+            "`<data.dir>/admin-password.txt`, mode 0600) and end every session.",
      .apply = [](Config& c, const ConfigValue& v) { c.admin.reset_password = v.flag; }},
     {.name = "log.level",
      .type = ValueType::kEnum,
