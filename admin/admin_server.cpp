@@ -337,8 +337,9 @@ void AdminServer::start() {
   params->setKeepAliveTimeout(Poco::Timespan(5, 0));
   params->setMaxKeepAliveRequests(1000);
   params->setSoftwareVersion("Duplex PBX " + options.version);
-  // One thread up front keeps the first request fast; the rest start on demand.
-  impl_->pool = std::make_unique<Poco::ThreadPool>("admin", 1, threads, 60);
+  // Every worker up front and never retired: each holds its own database
+  // connection (ThreadDatabases), which a retired thread would leave open.
+  impl_->pool = std::make_unique<Poco::ThreadPool>("admin", threads, threads, 60);
   impl_->server = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(shared), *impl_->pool,
                                                           *socket, params);
   impl_->server->start();
