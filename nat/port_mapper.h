@@ -15,7 +15,8 @@
 // For: the media relay (and call control that creates relay sessions).
 // Threads: every function may be called from any thread and never blocks: the
 // work is posted to the NAT worker. `done` runs on the NAT worker thread; it
-// must be quick and must not block (post to your own loop).
+// must be quick and must not block (post to your own loop). After the service
+// stopped, requests are dropped and `done` is not called.
 // Errors: reported in RtpMappingResult::error ("" on success; e.g. "UPnP off",
 // "no IGD", "router refused: 718 ConflictInMappingEntry", "mapping budget of
 // 24 used up"). A failed mapping never blocks a call: the relay uses the
