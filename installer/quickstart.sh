@@ -23,7 +23,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libpoco-dev libsqlite3-dev libminiupnpc-dev libspdlog-dev libfmt-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  python3 sqlite3 procps iproute2 sip-tester baresip
+  python3 sqlite3 procps iproute2 sip-tester baresip openssl chromium chromium-driver wrk
 )
 
 install_missing() {
