@@ -293,5 +293,28 @@ class WithUpnpOff(NatLabCase):
         self.assertEqual(self.lab.stop(self.daemon, signal.SIGTERM), 0)
 
 
+class WithSilentStunServer(NatLabCase):
+    """A STUN server that never answers: the router's address is used, the
+    status says what is wrong, the log says it once, and SIP keeps working."""
+
+    def start_pbx(self):
+        self.extra = ["--nat.stun_servers=198.51.100.99:3478"]  # nobody there
+        super().start_pbx()
+
+    def test_falls_back_to_upnp_and_reports_once(self):
+        self.start_pbx()
+        self.wait_log(r"public address 203\.0\.113\.1 \(from upnp\)", 30)
+        time.sleep(16)  # three more polls, each one timing out on STUN
+        warnings = re.findall(r"STUN 198\.51\.100\.99:3478: no STUN reply", self.log())
+        self.assertEqual(len(warnings), 1, self.log())
+        nat = self.nat_status()
+        stun = [src for src in nat["sources"] if src["source"] == "stun"]
+        self.assertEqual(stun[0]["address"], "")
+        self.assertEqual(stun[0]["error"], "no STUN reply from 198.51.100.99:3478 after 4 requests")
+        self.assertEqual(nat["public_address"], "203.0.113.1")
+        self.assertRegex(self.sip_options_from_internet().stdout.strip(), r"^SIP/2\.0 \d{3} ")
+        self.assertEqual(self.lab.stop(self.daemon, signal.SIGTERM), 0)
+
+
 if __name__ == "__main__":
     unittest.main()
