@@ -124,6 +124,25 @@ class CallFeatures(unittest.TestCase):
         self.assertEqual(json.loads(r["forward_steps"]),
                          [{"from": "102", "to": "103", "why": "no_answer"}])
 
+    def test_two_phones_ring_in_parallel_and_the_loser_is_canceled(self):
+        lab = self.lab()
+        desk, mobile = duplexd.free_port(), duplexd.free_port()
+        lab.register("102", desk)
+        lab.register("102", mobile)
+        media_b = callsipp.udp_socket()
+        self.addCleanup(media_b.close)
+        ringing = lab.start("call_uas_ring_cancel.xml", desk, "-m", "1")
+        answering = lab.start("call_uas.xml", mobile, "-m", "1", "-key", "rtp_port",
+                              str(media_b.getsockname()[1]), "-key", "out_dir", lab.work)
+        uac, _ = self.caller(lab, "call_uac.xml", "102", "-d", "500")
+        code, err = uac.wait(20)
+        self.assertEqual(code, 0, err + lab.diagnostics())
+        self.assertEqual(answering.wait(10)[0], 0)  # answered, then got the BYE
+        code, err = ringing.wait(10)
+        self.assertEqual(code, 0, err)  # rang, then was CANCELed
+        r = self.records(lab)[0]
+        self.assertEqual(r["disposition"], "answered")
+
     def test_one_way_audio_is_diagnosed_in_the_call_record(self):
         lab = self.lab("--media.one_way_after=1s")
         port = duplexd.free_port()
