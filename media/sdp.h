@@ -30,7 +30,7 @@
 
 namespace duplex::media {
 
-inline constexpr std::size_t kMaxSdpSize = 16 * 1024;
+inline constexpr std::size_t kMaxSdpSize = std::size_t{16} * 1024;
 inline constexpr std::size_t kMaxMediaLines = 16;
 
 // RFC 3264 5.1 / 6.1 media direction attributes.

@@ -315,7 +315,8 @@ int latency(int argc, char** argv) {
     const auto i = static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1));
     return static_cast<double>(samples[i]) / 1000.0;
   };
-  const double loss = sent ? 100.0 * (1.0 - static_cast<double>(received) / sent) : 100.0;
+  const double loss =
+      sent ? 100.0 * (1.0 - static_cast<double>(received) / static_cast<double>(sent)) : 100.0;
   std::printf(
       "RESULT mode=latency path=%s sessions=%d rate=%d secs=%d sent=%llu received=%llu "
       "loss_pct=%.4f samples=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
