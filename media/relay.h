@@ -32,8 +32,8 @@
 //     short lock on the port pool); every other command is queued to the relay
 //     thread and takes effect there in order (commands for an unknown or
 //     released session are ignored).
-//   - The EventHandler runs ON THE RELAY THREAD: it must not block; post the
-//     event to your own loop (pbx/call posts to the SIP loop).
+//   - The EventHandler runs ON THE RELAY THREAD: it must not block or throw;
+//     post the event to your own loop (pbx/call posts to the SIP loop).
 //
 // Errors: createSession() returns a CreateResult with a reason ("no free RTP
 // port pair in 10000-20000", "cannot bind RTP socket on 10.0.0.1:10000: Cannot
