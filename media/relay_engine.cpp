@@ -81,6 +81,11 @@ void MediaRelay::Engine::stop() {
     std::lock_guard lock(commands_mutex_);
     pending.swap(commands_);
   }
+  for (const Command& command : pending) {
+    if (std::holds_alternative<AddCommand>(command)) {
+      counters_.sessions_active.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
   pending.clear();  // queued slots close their sockets and return their ports
   for (auto& slot : slots_) {
     if (slot) counters_.sessions_active.fetch_sub(1, std::memory_order_relaxed);

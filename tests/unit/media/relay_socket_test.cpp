@@ -399,6 +399,24 @@ TEST(RelayPool, PortHeldByAnotherProcessIsSkipped) {
   EXPECT_NE(created.b.rtp, c.port_min);
 }
 
+TEST(RelayPool, StopReturnsEveryPortAndCountsNoSession) {
+  RelayConfig c;
+  c.bind_address = "127.0.0.1";
+  c.port_min = static_cast<std::uint16_t>(52000 + (::getpid() % 100) * 40);
+  c.port_max = static_cast<std::uint16_t>(c.port_min + 39);  // 20 pairs
+  MediaRelay relay(c);
+  ASSERT_TRUE(relay.createSession());  // queued before start: never applied
+  relay.start();
+  ASSERT_TRUE(relay.createSession());
+  ASSERT_TRUE(relay.createSession());
+  EXPECT_EQ(relay.freePortPairs(), 14u);
+  EXPECT_EQ(relay.counters().sessions_active.load(), 3u);
+  relay.stop();
+  EXPECT_EQ(relay.freePortPairs(), 20u);
+  EXPECT_EQ(relay.counters().sessions_active.load(), 0u);
+  relay.stop();  // twice is fine
+}
+
 TEST(RelayConfigCheck, BadRangeOrAddressThrowsAtStartUp) {
   RelayConfig c;
   c.port_min = 10001;
