@@ -26,7 +26,8 @@ AddressBookPublisher::AddressBookPublisher()
 AddressBookPublisher::AddressBookPublisher(AddressBookSnapshot initial)
     : current_(std::move(initial)) {}
 
-void AddressBookPublisher::publish(AddressBookSnapshot next, const AddressBookChange& change) {
+void AddressBookPublisher::publish(const AddressBookSnapshot& next,
+                                   const AddressBookChange& change) {
   current_.store(next);
   const std::lock_guard lock(listeners_mutex_);
   for (const auto& [id, listener] : listeners_) {
@@ -43,8 +44,8 @@ void AddressBookPublisher::publish(AddressBookSnapshot next, const AddressBookCh
 AddressBookChange AddressBookPublisher::publish(AddressBookData data) {
   const auto before = current();
   auto next = std::make_shared<const AddressBook>(std::move(data), before->version() + 1);
-  const auto change = diff(*before, *next);
-  if (change.any()) publish(std::move(next), change);
+  auto change = diff(*before, *next);
+  if (change.any()) publish(next, change);
   return change;
 }
 

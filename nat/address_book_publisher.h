@@ -53,7 +53,7 @@ class AddressBookPublisher {
   AddressBookSnapshot current() const noexcept { return current_.load(); }
 
   // Makes `next` current and calls every listener with it and `change`.
-  void publish(AddressBookSnapshot next, const AddressBookChange& change);
+  void publish(const AddressBookSnapshot& next, const AddressBookChange& change);
   // Builds the snapshot from `data` with the next version number, computes
   // the change against the current one, and publishes it when anything
   // changed. Returns the change (any() == false: nothing published).

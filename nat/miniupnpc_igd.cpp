@@ -74,7 +74,7 @@ std::optional<IgdInfo> MiniupnpcIgd::discover(std::chrono::milliseconds timeout,
 IgdResult MiniupnpcIgd::externalIp(std::string& out) {
   if (!state_) return {kUpnpNoAnswer, "no IGD"};
   char ip[40] = {};
-  const IgdResult r = result(UPNP_GetExternalIPAddress(state_->control(), state_->service(), ip));
+  IgdResult r = result(UPNP_GetExternalIPAddress(state_->control(), state_->service(), ip));
   if (r.ok()) out = ip;
   return r;
 }
@@ -96,9 +96,9 @@ IgdResult MiniupnpcIgd::getMapping(Protocol protocol, std::uint16_t external_por
   if (!state_) return {kUpnpNoAnswer, "no IGD"};
   const std::string ext = std::to_string(external_port);
   char client[40] = {}, port[6] = {}, desc[80] = {}, enabled[4] = {}, lease[16] = {};
-  const IgdResult r = result(UPNP_GetSpecificPortMappingEntry(state_->control(), state_->service(),
-                                                              ext.c_str(), proto(protocol), nullptr,
-                                                              client, port, desc, enabled, lease));
+  IgdResult r = result(UPNP_GetSpecificPortMappingEntry(state_->control(), state_->service(),
+                                                        ext.c_str(), proto(protocol), nullptr,
+                                                        client, port, desc, enabled, lease));
   if (!r.ok()) return r;
   out.protocol = protocol;
   out.external_port = external_port;
@@ -121,7 +121,7 @@ IgdResult MiniupnpcIgd::getMappingByIndex(int index, IgdMappingEntry& out) {
   const std::string i = std::to_string(index);
   char ext[6] = {}, client[40] = {}, port[6] = {}, protocol[4] = {}, desc[80] = {}, enabled[6] = {},
        host[64] = {}, lease[16] = {};
-  const IgdResult r =
+  IgdResult r =
       result(UPNP_GetGenericPortMappingEntry(state_->control(), state_->service(), i.c_str(), ext,
                                              client, port, protocol, desc, enabled, host, lease));
   if (!r.ok()) return r;
