@@ -86,10 +86,11 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
                      registrar::DigestAuthenticator::Options{
                          .nonceLifetimeSeconds = sip.registrar.nonce_lifetime,
                          .algorithms = algorithmsOf(sip.registrar.digest_algorithms)}),
-      timer_(loop) {
+      timer_(loop),
+      refreshTimer_(loop) {
+  db_ = std::make_unique<db::Database>(startup.dbPath);  // the loop thread's own connection
   {
-    db::Database db(startup.dbPath);  // the loop thread's own connection, closed again
-    db::SqliteExtensionRepository extensions(db);
+    db::SqliteExtensionRepository extensions(*db_);
     directory_ = std::make_unique<call::RepositoryExtensionDirectory>(extensions);
   }
   records_ = std::make_unique<call::CallRecordWriter>(startup.dbPath);
@@ -127,6 +128,7 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
        {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate, sip::Method::kInfo}) {
     endpoint_.setHandler(m, b2bua_.get());
   }
+  armRefresh();
   logger()->info("call control: {} media relay, addresses from {}",
                  services.relay ? "with" : "WITHOUT",
                  services.nat ? "the NAT address book" : "the configuration");
@@ -134,6 +136,7 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
 
 CallWiring::~CallWiring() {
   timer_.cancel();
+  refreshTimer_.cancel();
   for (sip::Method m :
        {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate, sip::Method::kInfo}) {
     endpoint_.setHandler(m, nullptr);
@@ -147,6 +150,22 @@ void CallWiring::onRelayEvent(const media::MediaEvent& event) {
   if (relayMedia_ != nullptr) relayMedia_->onEvent(event);
   arm();
   if (afterSend_) afterSend_();
+}
+
+void CallWiring::reloadExtensions() {
+  try {
+    db::SqliteExtensionRepository extensions(*db_);
+    directory_->reload(extensions);
+  } catch (const std::exception& e) {  // keep the last good cache
+    logger()->warn("call control: extensions not reloaded: {}", e.what());
+  }
+}
+
+void CallWiring::armRefresh() {
+  refreshTimer_.start(kDirectoryRefresh, [this] {
+    reloadExtensions();
+    armRefresh();
+  });
 }
 
 void CallWiring::arm() {

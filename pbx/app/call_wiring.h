@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "db/database.h"
 #include "media/relay.h"
 #include "nat/nat_service.h"
 #include "pbx/app/config.h"
@@ -60,10 +61,16 @@ class CallWiring {
 
   // SIP loop: a relay event posted over from the relay thread.
   void onRelayEvent(const media::MediaEvent& event);
+  // SIP loop: re-reads the extensions (numbers, DND, forwards) from the
+  // database. Also done every kDirectoryRefresh, so admin changes reach call
+  // routing within that time even when nobody calls this.
+  void reloadExtensions();
+  static constexpr std::chrono::seconds kDirectoryRefresh{2};
   const call::CallStats& stats() const { return b2bua_->stats(); }
 
  private:
   void arm();
+  void armRefresh();
 
   sip::EventLoop& loop_;
   sip::SipEndpoint& endpoint_;
@@ -79,7 +86,9 @@ class CallWiring {
   call::RelayMediaSessions* relayMedia_ = nullptr;  // media_ when it is the relay
   std::unique_ptr<call::B2bua> b2bua_;
   sip::Timer timer_;
+  sip::Timer refreshTimer_;
   std::optional<sip::Clock::TimePoint> armedFor_;
+  std::unique_ptr<db::Database> db_;  // the loop thread's connection, for reloads
 };
 
 }  // namespace duplex::app

@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -74,6 +75,17 @@ class CallFeatures(unittest.TestCase):
         self.assertEqual(r["hangup_cause"], "486 Busy Here (do not disturb)")
         # The phone never got an INVITE: its scenario is still waiting.
         self.assertIsNone(uas.proc.poll())
+
+    def test_dnd_switched_on_while_running_applies_to_the_next_call(self):
+        lab = self.lab()
+        port = duplexd.free_port()
+        lab.register("102", port)
+        set_features(lab, "102", dnd=1)  # as the admin API writes it
+        time.sleep(2.5)  # call control re-reads extensions every 2 s
+        uac, _ = self.caller(lab, "call_uac_refused.xml")
+        code, err = uac.wait(20)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.final_status(lab), 486)
 
     def test_unknown_extension_gives_404(self):
         lab = self.lab()
@@ -154,7 +166,6 @@ class CallFeatures(unittest.TestCase):
         uac, media_a = self.caller(lab, "call_uac.xml", "102", "-d", "3000")
         relay_a = lab.relay_of("caller")
         # Only the caller talks; the callee never sends a packet.
-        import time
         for seq in range(100):
             media_a.sendto(callsipp.rtp_packet(seq, 0xA, 0xAA), relay_a)
             time.sleep(0.02)
