@@ -102,8 +102,21 @@ void B2bua::onResponse(sip::SipEndpoint& /*endpoint*/, sip::TransactionId id,
     if (Call* call = state_->find(callId)) state_->onForkResponse(*call, fork, response);
   } else if (auto r = state_->relays.find(id); r != state_->relays.end()) {
     const Relay relay = r->second;
-    if (response.statusCode() >= 200) state_->relays.erase(r);
-    state_->onRelayResponse(id, relay, response);
+    const int status = response.statusCode();
+    if (relay.answered) {
+      // RFC 3261 13.2.2.4: a retransmitted 2xx of a relayed re-INVITE gets
+      // the same ACK again.
+      if (status >= 200 && status < 300) state_->reAck(relay);
+    } else if (status >= 200) {
+      if (relay.method == sip::Method::kInvite && status < 300) {
+        r->second.answered = true;  // kept until the call is forgotten
+      } else {
+        state_->relays.erase(r);
+      }
+      state_->onRelayResponse(id, relay, response);
+    } else {
+      state_->onRelayResponse(id, relay, response);
+    }
   }
   done();
 }

@@ -149,6 +149,15 @@ void B2buaState::onRelayResponse(sip::TransactionId /*id*/, const Relay& relay,
   svc.endpoint.transactions().sendResponse(relay.server, std::move(r));
 }
 
+void B2buaState::reAck(const Relay& relay) {
+  B2bua::Call* call = find(relay.call);
+  if (call == nullptr) return;
+  Leg& to = relay.from == CallSide::kCaller ? call->callee : call->caller;
+  if (to.ack.empty()) return;
+  auto ack = sip::Message::parse(to.ack);
+  if (ack) svc.endpoint.transactions().sendStateless(*ack, to.to);
+}
+
 void B2buaState::onAck(sip::TransactionId id, const sip::Message& ack) {
   B2bua::Call* call = nullptr;
   CallSide side = CallSide::kCaller;

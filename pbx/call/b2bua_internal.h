@@ -38,6 +38,7 @@ struct Relay {
   CallSide from = CallSide::kCaller;  // the side that sent the request
   sip::TransactionId server = 0;      // its server transaction
   sip::Method method = sip::Method::kUnknown;
+  bool answered = false;  // INVITE: its 2xx came and was ACKed; a retransmission is ACKed again
 };
 
 // A 2xx we retransmit until the ACK (RFC 3261 13.3.1.4): UDP only.
@@ -148,6 +149,7 @@ struct B2buaState {
   void onInDialog(sip::TransactionId id, const sip::Message& request);
   void onAck(sip::TransactionId id, const sip::Message& ack);
   void onRelayResponse(sip::TransactionId id, const Relay& relay, const sip::Message& response);
+  void reAck(const Relay& relay);
   void retransmitTwoHundreds(B2bua::Call& call, sip::Clock::TimePoint now);
   void startTwoHundred(B2bua::Call& call, Leg& leg, sip::TransactionId server,
                        const sip::Message& response);

@@ -374,6 +374,7 @@ void B2buaState::forget(B2bua::Call& call) {
       byDialog.erase(dialogKey(call.calleeCallId, from->tag()));
     }
   }
+  std::erase_if(relays, [&](const auto& entry) { return entry.second.call == call.id; });
   calls.erase(call.id);
 }
 

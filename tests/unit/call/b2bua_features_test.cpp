@@ -322,6 +322,21 @@ TEST_F(InCall, HoldFromCalleeIsRelayedWithSdpRewrittenAndAnswered) {
   EXPECT_TRUE(sawHold);
 }
 
+TEST_F(InCall, RetransmittedOkOfARelayedReinviteIsAckedAgain) {
+  auto out = deliver(calleeRequest("INVITE", 2, offerSdp("192.0.2.22", 5002)), kCalleePhone);
+  sip::Message r = parse(*findSent(out, "INVITE sip:101@192.0.2.21:5062", &kCallerPhone));
+  const std::string ok =
+      responseTo(r, 200, "OK", "calltag1", offerSdp("192.0.2.21", 4000), "sip:101@192.0.2.21:5062");
+  auto first = deliver(ok, kCallerPhone);
+  const Sent* ack = findSent(first, "ACK ", &kCallerPhone);
+  ASSERT_NE(ack, nullptr);
+  auto again = deliver(ok, kCallerPhone);  // the phone did not get our ACK
+  const Sent* ack2 = findSent(again, "ACK ", &kCallerPhone);
+  ASSERT_NE(ack2, nullptr);
+  EXPECT_EQ(ack2->wire, ack->wire);
+  EXPECT_EQ(findSent(again, "SIP/2.0 200", &kCalleePhone), nullptr);  // relayed once only
+}
+
 TEST_F(InCall, ReinviteGlareIs491) {
   deliver(calleeRequest("INVITE", 2, offerSdp("192.0.2.22", 5002)), kCalleePhone);
   auto out = deliver(calleeRequest("INVITE", 3, offerSdp("192.0.2.22", 5004)), kCalleePhone);
