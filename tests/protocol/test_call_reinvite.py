@@ -1,4 +1,5 @@
-"""A re-INVITE in an answered call: the callee moves its media to a new
+"""Media that moves: a second 183 with other SDP before the answer, and a
+re-INVITE in an answered call where the callee moves its media to a new
 port. The PBX relays the re-INVITE to the caller (SDP rewritten) and hands
 the new address to the relay, which must then send the caller's RTP to the
 new port and re-latch to it, still from the port it advertised to the
@@ -51,6 +52,34 @@ class MediaMove(unittest.TestCase):
         self.assertEqual(code, 0, err)
         code, err = uas.wait(10)
         self.assertEqual(code, 0, err)
+
+
+class EarlyMediaTwice(unittest.TestCase):
+    def test_second_183_with_other_sdp_is_passed_on_and_the_relay_follows_it(self):
+        lab = callsipp.CallLab()
+        self.addCleanup(lab.cleanup)
+        port = duplexd.free_port()
+        lab.register("102", port)
+        media_a, media_b, media_b2 = (callsipp.udp_socket() for _ in range(3))
+        for s in (media_a, media_b, media_b2):
+            self.addCleanup(s.close)
+        uas = lab.start("call_uas_early_twice.xml", port, "-m", "1",
+                        "-key", "rtp_port", str(media_b.getsockname()[1]),
+                        "-key", "rtp_port2", str(media_b2.getsockname()[1]),
+                        "-key", "out_dir", lab.work)
+        inf = lab.csv("caller.csv", [["101", lab.auth("101"), "102"]])
+        uac = lab.start("call_uac_early_twice.xml", duplexd.free_port(), "-m", "1",
+                        "-key", "rtp_port", str(media_a.getsockname()[1]), "-key", "out_dir",
+                        lab.work, "-d", "2500", "-auth_uri", "102@duplex.test", inf=inf)
+        relay_a = lab.relay_of("caller")
+        relay_b = lab.relay_of("callee")
+        seen_a, seen_b2 = callsipp.exchange_rtp(media_a, relay_a, media_b2, relay_b, count=25)
+        self.assertEqual(set(seen_b2), {relay_b}, seen_b2)
+        self.assertGreaterEqual(seen_b2[relay_b], 20)
+        self.assertEqual(set(seen_a), {relay_a}, seen_a)
+        code, err = uac.wait(20)  # it got both 183s (the scenario requires them)
+        self.assertEqual(code, 0, err + lab.diagnostics())
+        self.assertEqual(uas.wait(10)[0], 0)
 
 
 if __name__ == "__main__":
