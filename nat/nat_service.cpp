@@ -82,20 +82,11 @@ void NatService::refresh() {
 
 void NatService::requestRtpPorts(std::uint64_t session, std::vector<std::uint16_t> ports,
                                  Done done) {
-  NatWorker* worker = worker_.get();
-  worker_->post([worker, session, ports = std::move(ports), done = std::move(done)] {
-    const RtpMappingResult result = worker->mapper().requestRtp(session, ports);
-    worker->publish();
-    if (done) done(result);
-  });
+  worker_->requestRtpPorts(session, std::move(ports), std::move(done));
 }
 
 void NatService::releaseRtpPorts(std::uint64_t session) {
-  NatWorker* worker = worker_.get();
-  worker_->post([worker, session] {
-    worker->mapper().releaseRtp(session);
-    worker->publish();
-  });
+  worker_->releaseRtpPorts(session);
 }
 
 }  // namespace duplex::nat

@@ -90,6 +90,22 @@ void NatWorker::post(std::function<void()> task) {
   wake_.notify_all();
 }
 
+void NatWorker::requestRtpPorts(std::uint64_t session, std::vector<std::uint16_t> ports,
+                                PortMapper::Done done) {
+  post([this, session, ports = std::move(ports), done = std::move(done)] {
+    const RtpMappingResult result = mapper_->requestRtp(session, ports);
+    publish();  // the new external ports are in the address book before `done`
+    if (done) done(result);
+  });
+}
+
+void NatWorker::releaseRtpPorts(std::uint64_t session) {
+  post([this, session] {
+    mapper_->releaseRtp(session);
+    publish();
+  });
+}
+
 void NatWorker::refresh() {
   {
     const std::lock_guard lock(mutex_);

@@ -50,12 +50,14 @@ class NatWorker {
   void post(std::function<void()> task);
   void refresh();
 
-  // Worker thread only (tasks posted by NatService).
-  UpnpMapper& mapper() { return *mapper_; }
-  void publish();
+  // PortMapper, from any thread: posted to the worker (nat/port_mapper.h).
+  void requestRtpPorts(std::uint64_t session, std::vector<std::uint16_t> ports,
+                       PortMapper::Done done);
+  void releaseRtpPorts(std::uint64_t session);
 
  private:
   void run();
+  void publish();
   void pollSources(bool probe_nat_type);
   std::optional<stun::TransportAddress> stunServer(const std::string& text) const;
 
