@@ -4,6 +4,7 @@ port. The PBX relays the re-INVITE to the caller (SDP rewritten) and hands
 the new address to the relay, which must then send the caller's RTP to the
 new port and re-latch to it, still from the port it advertised to the
 callee, and carry the callee's RTP from the new port back to the caller."""
+import json
 import os
 import sys
 import time
@@ -12,6 +13,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import callsipp  # noqa: E402
 import duplexd  # noqa: E402
+import sipreg  # noqa: E402
 
 
 class MediaMove(unittest.TestCase):
@@ -52,6 +54,36 @@ class MediaMove(unittest.TestCase):
         self.assertEqual(code, 0, err)
         code, err = uas.wait(10)
         self.assertEqual(code, 0, err)
+
+
+class HoldAndResume(unittest.TestCase):
+    def test_caller_holds_and_resumes_and_the_callee_sees_both(self):
+        lab = callsipp.CallLab()
+        self.addCleanup(lab.cleanup)
+        port = duplexd.free_port()
+        lab.register("102", port)
+        media_a, media_b = callsipp.udp_socket(), callsipp.udp_socket()
+        self.addCleanup(media_a.close)
+        self.addCleanup(media_b.close)
+        # The callee's scenario fails unless the first re-INVITE says sendonly
+        # and the second sendrecv (the direction passes the B2BUA unchanged).
+        uas = lab.start("call_uas_held.xml", port, "-m", "1",
+                        "-key", "rtp_port", str(media_b.getsockname()[1]),
+                        "-key", "out_dir", lab.work)
+        inf = lab.csv("caller.csv", [["101", lab.auth("101"), "102"]])
+        uac = lab.start("call_uac_hold.xml", duplexd.free_port(), "-m", "1", "-key", "rtp_port",
+                        str(media_a.getsockname()[1]), "-key", "out_dir", lab.work,
+                        "-d", "1500", "-auth_uri", "102@duplex.test", inf=inf)
+        code, err = uac.wait(20)
+        self.assertEqual(code, 0, err + lab.diagnostics())
+        code, err = uas.wait(10)
+        self.assertEqual(code, 0, err)
+        records = sipreg.wait_until(lambda: lab.call_records(), timeout=5)
+        self.assertEqual(len(records), 1)
+        self.assertEqual(records[0]["disposition"], "answered")
+        # The relay saw the resume too: the caller's leg is no longer on hold.
+        facts = json.loads(records[0]["media_facts"])
+        self.assertFalse(facts["a"]["hold"], facts["a"])
 
 
 class EarlyMediaTwice(unittest.TestCase):
