@@ -24,6 +24,7 @@ packages=(
   libpoco-dev libsqlite3-dev libminiupnpc-dev libspdlog-dev libfmt-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 sqlite3 procps iproute2 sip-tester baresip openssl chromium chromium-driver wrk
+  nftables miniupnpd miniupnpd-nftables coturn
 )
 
 install_missing() {
