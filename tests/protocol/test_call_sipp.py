@@ -7,6 +7,7 @@ call record says what happened."""
 import json
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -61,6 +62,60 @@ class BasicCall(unittest.TestCase):
         facts = json.loads(r["media_facts"])
         self.assertGreaterEqual(facts["a"]["rtp_packets_in"], 20, facts)
         self.assertGreaterEqual(facts["b"]["rtp_packets_in"], 20, facts)
+
+
+class RtpAttack(unittest.TestCase):
+    """A third party sprays the relay ports of an established call with an
+    in-sequence RTP burst after the learning window: the media must not
+    switch to it and it must receive nothing. (Attacks inside the learning
+    window are the relay's own tests, media/: on loopback every source shares
+    the phones' IP, which the latching rules rank like the phone itself.)"""
+
+    def test_spraying_the_relay_ports_hijacks_nothing(self):
+        lab = callsipp.CallLab()
+        self.addCleanup(lab.cleanup)
+        callee_port = duplexd.free_port()
+        lab.register("102", callee_port)
+        media_a, media_b, attacker = (callsipp.udp_socket() for _ in range(3))
+        for s in (media_a, media_b, attacker):
+            self.addCleanup(s.close)
+        uas = lab.start("call_uas.xml", callee_port, "-m", "1", "-key", "rtp_port",
+                        str(media_b.getsockname()[1]), "-key", "out_dir", lab.work)
+        inf = lab.csv("caller.csv", [["101", lab.auth("101"), "102"]])
+        uac = lab.start("call_uac.xml", duplexd.free_port(), "-m", "1", "-key", "rtp_port",
+                        str(media_a.getsockname()[1]), "-key", "out_dir", lab.work,
+                        "-d", "8000", "-auth_uri", "102@duplex.test", inf=inf)
+        relay_a = lab.relay_of("caller")
+        relay_b = lab.relay_of("callee")
+        first_a, first_b = callsipp.exchange_rtp(media_a, relay_a, media_b, relay_b, count=20)
+        self.assertGreaterEqual(first_b.get(relay_b, 0), 15, first_b)
+        time.sleep(2.2)  # past the 2 s learning window: locked
+        for seq in range(50):  # a single packet, then an in-sequence burst
+            attacker.sendto(callsipp.rtp_packet(2000 + seq, 0xBAD, 0x66), relay_a)
+            attacker.sendto(callsipp.rtp_packet(2000 + seq, 0xBAD, 0x66), relay_b)
+            if seq == 0:
+                time.sleep(0.1)
+        later_a, later_b = callsipp.exchange_rtp(media_a, relay_a, media_b, relay_b, count=20)
+        # The phones still hear each other, from the advertised ports...
+        self.assertGreaterEqual(later_a.get(relay_a, 0), 15, later_a)
+        self.assertGreaterEqual(later_b.get(relay_b, 0), 15, later_b)
+        # ...and never the attacker's payload (0x66), which reaches nobody.
+        for sock in (media_a, media_b, attacker):
+            sock.settimeout(0.2)
+            try:
+                while True:
+                    data, _ = sock.recvfrom(2048)
+                    self.assertFalse(len(data) == 172 and data[12] == 0x66,
+                                     "the attacker's packet was relayed")
+                    self.assertIsNot(sock, attacker, "the attacker received media")
+            except OSError:
+                pass
+        self.assertEqual(uac.wait(20)[0], 0)
+        self.assertEqual(uas.wait(10)[0], 0)
+        r = sipreg.wait_until(lambda: lab.call_records(), timeout=5)[0]
+        facts = json.loads(r["media_facts"])
+        self.assertEqual(facts["a"]["foreign_dropped"], 50, facts["a"])
+        self.assertEqual(facts["b"]["foreign_dropped"], 50, facts["b"])
 
 
 if __name__ == "__main__":
