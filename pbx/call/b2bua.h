@@ -19,7 +19,12 @@
 // and then only to internal extensions (toll fraud: a phone could redirect a
 // call to a premium number); otherwise the caller gets 480 "Redirect Not
 // Followed". 100rel/PRACK is not offered (Supported is not passed on), so
-// callees send unreliable provisionals; an ACK carrying SDP is not relayed.
+// callees send unreliable provisionals; an ACK carrying SDP is not relayed,
+// so an INVITE without SDP (late offer) gets 488 "SDP offer required". A
+// 401/407 a peer answers to a relayed request becomes 500 toward the other
+// side (the PBX holds no credentials for peers yet; trunks will). Early
+// UPDATE/INFO (before the answer) get 491. With parallel forks the caller's
+// offer is rewritten once, toward the address chosen for the first binding.
 //
 // Addresses: every message on a leg (Via, Contact, SDP, retransmissions,
 // ACK, CANCEL, BYE, re-INVITE) uses the address chosen for that leg once,
