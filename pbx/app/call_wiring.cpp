@@ -107,6 +107,15 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
     auto relay = std::make_unique<call::RelayMediaSessions>(
         *services.relay, [this](const call::MediaEvent& e) { b2bua_->onMediaEvent(e); });
     relayMedia_ = relay.get();
+    if (services.nat != nullptr) {
+      // On-demand RTP mappings (nat/port_mapper.h), and ports the router
+      // already forwards are picked first so the mapping table stays small.
+      relay->mapPortsWith(services.nat);
+      nat::AddressBookPublisher* book = &services.nat->addressBook();
+      services.relay->setPortPreference([book](std::uint16_t port) {
+        return book->current()->externalPort(nat::Protocol::kUdp, port).has_value();
+      });
+    }
     media_ = std::move(relay);
   } else {
     media_ = std::make_unique<NoMedia>();

@@ -84,11 +84,10 @@ RegistrarWiring::RegistrarWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoin
     : endpoint_(endpoint),
       afterSend_(std::move(afterSend)),
       registrar_(registrarConfig(settings), *startup.writer),
-      authenticator_(
-          startup.nonceSecret, startup.realm, failures_,
-          registrar::DigestAuthenticator::Options{
-              .nonceLifetimeSeconds = settings.nonce_lifetime,
-              .algorithms = digestAlgorithms(settings.digest_algorithms)}),
+      authenticator_(startup.nonceSecret, startup.realm, failures_,
+                     registrar::DigestAuthenticator::Options{
+                         .nonceLifetimeSeconds = settings.nonce_lifetime,
+                         .algorithms = digestAlgorithms(settings.digest_algorithms)}),
       handler_(registrar_, authenticator_, *startup.credentials, wallNow),
       timer_(loop) {
   const std::size_t loadedBindings = loadBindings(registrar_, startup.dbPath);

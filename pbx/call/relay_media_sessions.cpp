@@ -25,7 +25,10 @@ RelayMediaSessions::RelayMediaSessions(media::MediaRelay& relay,
     : relay_(relay), on_event_(std::move(on_event)) {}
 
 RelayMediaSessions::~RelayMediaSessions() {
-  for (auto& [id, session] : sessions_) relay_.releaseSession(id);
+  for (auto& [id, session] : sessions_) {
+    relay_.releaseSession(id);
+    if (session.mapped) mapper_->releaseRtpPorts(id);
+  }
 }
 
 MediaSessions::SessionId RelayMediaSessions::create(std::string_view call_id) {
@@ -37,6 +40,12 @@ MediaSessions::SessionId RelayMediaSessions::create(std::string_view call_id) {
   Session& s = sessions_[created.id];
   s.ports[0] = created.a;
   s.ports[1] = created.b;
+  if (mapper_ != nullptr) {
+    // Asynchronous (NAT worker); a port already mapped whole is a no-op there.
+    mapper_->requestRtpPorts(created.id,
+                             {created.a.rtp, created.a.rtcp, created.b.rtp, created.b.rtcp}, {});
+    s.mapped = true;
+  }
   return created.id;
 }
 
@@ -104,6 +113,10 @@ void RelayMediaSessions::release(SessionId session, std::function<void(Facts)> d
   }
   it->second.done = std::move(done);
   relay_.releaseSession(session);  // kFinalStats follows on the relay thread
+  if (it->second.mapped) {
+    mapper_->releaseRtpPorts(session);
+    it->second.mapped = false;
+  }
 }
 
 void RelayMediaSessions::onEvent(const media::MediaEvent& event) {

@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "media/relay.h"
+#include "nat/port_mapper.h"
 #include "pbx/call/media_sessions.h"
 
 namespace duplex::call {
@@ -31,6 +32,10 @@ class RelayMediaSessions final : public MediaSessions {
   // reports (on the SIP loop).
   RelayMediaSessions(media::MediaRelay& relay, std::function<void(const MediaEvent&)> on_event);
   ~RelayMediaSessions() override;
+  // Behind a router whose UPnP budget does not cover the whole RTP range:
+  // each session's four ports are mapped while it lives (requested at
+  // create(), released at release()). `mapper` must outlive this object.
+  void mapPortsWith(nat::PortMapper* mapper) { mapper_ = mapper; }
 
   SessionId create(std::string_view call_id) override;
   SdpRewrite rewrite(SessionId session, CallSide from, std::string_view sdp,
@@ -48,10 +53,12 @@ class RelayMediaSessions final : public MediaSessions {
     unsigned version[2] = {0, 0};  // o= version toward each side
     std::string diagnosis;
     std::function<void(Facts)> done;
+    bool mapped = false;  // RTP ports requested from mapper_, not released yet
   };
   media::MediaRelay& relay_;
   std::function<void(const MediaEvent&)> on_event_;
   std::unordered_map<SessionId, Session> sessions_;
+  nat::PortMapper* mapper_ = nullptr;
 };
 
 }  // namespace duplex::call
