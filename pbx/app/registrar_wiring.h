@@ -62,6 +62,12 @@ class RegistrarWiring {
 
  private:
   void arm();
+  // After a burst (e.g. every phone re-registering after a power cut) the
+  // finished transactions are freed 32 s later (Timer J), but glibc keeps the
+  // pages: hand them back each time 5,000 transactions went since the last
+  // time (checked on this timer, at least every 5 s).
+  void returnFreedMemory();
+  std::uint64_t peakTransactions_ = 0;
 
   sip::SipEndpoint& endpoint_;
   std::function<void()> afterSend_;
