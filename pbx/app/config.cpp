@@ -29,8 +29,34 @@ void applyComponentLevel(Config& c, const ConfigValue& v) {
 constexpr std::string_view kLimitModes[] = {"replace_oldest", "reject"};
 constexpr std::string_view kCallRedirectModes[] = {"off", "internal"};
 constexpr std::string_view kKeepAliveKinds[] = {"options", "crlf"};
-constexpr std::string_view kDigestAlgorithmOrders[] = {"sha256,md5", "md5,sha256", "sha256",
-                                                        "md5"};
+constexpr std::string_view kDigestAlgorithmOrders[] = {"sha256,md5", "md5,sha256", "sha256", "md5"};
+
+// "" when `server` is `host` or `host:port` (IPv6 as `[addr]:port`), else why not.
+std::string stunServerProblem(std::string_view server) {
+  std::string_view host = server;
+  std::string_view port;
+  if (!server.empty() && server.front() == '[') {
+    const std::size_t close = server.find(']');
+    if (close == std::string_view::npos) return "has no closing ']'";
+    host = server.substr(1, close - 1);
+    if (close + 1 < server.size()) {
+      if (server[close + 1] != ':') return "has text after ']'";
+      port = server.substr(close + 2);
+    }
+    if (!isIpv6Literal(host)) return "is not an IPv6 address in brackets";
+  } else {
+    if (const std::size_t colon = server.rfind(':'); colon != std::string_view::npos) {
+      host = server.substr(0, colon);
+      port = server.substr(colon + 1);
+    }
+    if (!isIpLiteral(host) && !isHostname(host)) return "is not a hostname or IP address";
+  }
+  if (!port.empty() || server.back() == ':') {
+    const auto n = parseInteger(port);
+    if (!n || *n < 1 || *n > 65535) return "has a port outside 1-65535";
+  }
+  return {};
+}
 
 int toInt(const ConfigValue& v) {
   return static_cast<int>(v.number);
@@ -411,8 +437,10 @@ const KeySpec kSchema[] = {
      .min = 100,
      .max = 60 * kSecond,
      .unit = DurationUnit::kSeconds,
-     .apply = [](Config& c,
-                 const ConfigValue& v) { c.media.learning_window = std::chrono::milliseconds(v.number); }},
+     .apply =
+         [](Config& c, const ConfigValue& v) {
+           c.media.learning_window = std::chrono::milliseconds(v.number);
+         }},
     {.name = "media.keepalive_interval",
      .type = ValueType::kDuration,
      .default_value = "15s",
@@ -421,9 +449,10 @@ const KeySpec kSchema[] = {
      .min = kSecond,
      .max = 3600 * kSecond,
      .unit = DurationUnit::kSeconds,
-     .apply = [](Config& c, const ConfigValue& v) {
-       c.media.keepalive_interval = std::chrono::milliseconds(v.number);
-     }},
+     .apply =
+         [](Config& c, const ConfigValue& v) {
+           c.media.keepalive_interval = std::chrono::milliseconds(v.number);
+         }},
     {.name = "media.timeout",
      .type = ValueType::kDuration,
      .default_value = "60s",
@@ -442,8 +471,10 @@ const KeySpec kSchema[] = {
      .min = kSecond,
      .max = 600 * kSecond,
      .unit = DurationUnit::kSeconds,
-     .apply = [](Config& c,
-                 const ConfigValue& v) { c.media.one_way_after = std::chrono::milliseconds(v.number); }},
+     .apply =
+         [](Config& c, const ConfigValue& v) {
+           c.media.one_way_after = std::chrono::milliseconds(v.number);
+         }},
     // Seconds throughout (RFC 3261 10.2.1.1 Expires, RFC 3261 20.23 Min-Expires).
     {.name = "registrar.realm",
      .type = ValueType::kHost,
@@ -517,19 +548,21 @@ const KeySpec kSchema[] = {
      .min = kSecond,
      .max = 600 * kSecond,
      .unit = DurationUnit::kSeconds,
-     .apply = [](Config& c, const ConfigValue& v) {
-       c.sip.call.no_answer_timeout =
-           std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds(v.number));
-     }},
+     .apply =
+         [](Config& c, const ConfigValue& v) {
+           c.sip.call.no_answer_timeout = std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::milliseconds(v.number));
+         }},
     {.name = "call.follow_redirects",
      .type = ValueType::kEnum,
      .default_value = "off",
      .doc = "3xx answers of a called phone: off = never followed (toll-fraud risk), internal "
             "= followed to internal extensions only.",
      .choices = kCallRedirectModes,
-     .apply = [](Config& c, const ConfigValue& v) {
-       c.sip.call.follow_redirects_internal = v.text == "internal";
-     }},
+     .apply =
+         [](Config& c, const ConfigValue& v) {
+           c.sip.call.follow_redirects_internal = v.text == "internal";
+         }},
     {.name = "call.max_forwards",
      .type = ValueType::kInt,
      .default_value = "70",
@@ -852,6 +885,12 @@ Config resolveConfig(const RawValues& file, const RawValues& overrides) {
     throw ConfigError(originOf("registrar.nat_max_expires") +
                       ": registrar.nat_max_expires: " + std::to_string(r.nat_max_expires) +
                       " is outside registrar.min_expires..registrar.max_expires (0 = off)");
+  }
+  for (const std::string& server : config.nat.stun_servers) {
+    if (const std::string why = stunServerProblem(server); !why.empty()) {
+      throw ConfigError(originOf("nat.stun_servers") + ": nat.stun_servers: '" + server + "' " +
+                        why + " (expected host or host:port, e.g. stun.example.net:3478)");
+    }
   }
   return config;
 }

@@ -238,6 +238,21 @@ TEST(ConfigValues, BadValueOfEachTypeNamesKeyAndAcceptedValues) {
               HasSubstr("log.level: a value is required (one of: trace, debug"));
 }
 
+TEST(ConfigValues, StunServersAreHostOrHostPort) {
+  const Config ok =
+      resolveConfig(cli({"--nat.stun_servers=stun.example.net, 192.0.2.1:3478, "
+                         "[2001:db8::1]:3478"}));
+  EXPECT_EQ(ok.nat.stun_servers,
+            (std::vector<std::string>{"stun.example.net", "192.0.2.1:3478", "[2001:db8::1]:3478"}));
+  EXPECT_EQ(cliError({"--nat.stun_servers=stun.example.net:99999"}),
+            "command line: nat.stun_servers: 'stun.example.net:99999' has a port outside 1-65535 "
+            "(expected host or host:port, e.g. stun.example.net:3478)");
+  EXPECT_THAT(cliError({"--nat.stun_servers=good.example,bad_host!"}),
+              HasSubstr("'bad_host!' is not a hostname or IP address"));
+  EXPECT_THAT(cliError({"--nat.stun_servers=[2001:db8::1"}), HasSubstr("has no closing ']'"));
+  EXPECT_THAT(cliError({"--nat.stun_servers=host:"}), HasSubstr("has a port outside 1-65535"));
+}
+
 TEST(ConfigValues, TypedValuesAreConverted) {
   const Config c = resolveConfig(
       {}, cli({"--sip.t1=1s", "--sip.t2=4000", "--sip.tcp_idle_timeout=90", "--sip.trace",
