@@ -37,14 +37,7 @@ CallFixture::CallFixture() : authenticator(kSecret, kRealm, failures) {
 
 void CallFixture::addExtension(const std::string& number, const std::string& password,
                                std::int64_t id) {
-  using registrar::DigestAlgorithm;
-  credentials.users[number] =
-      ExtensionCredentials{id,
-                           number,
-                           registrar::ha1(DigestAlgorithm::kMd5, number, kRealm, password),
-                           registrar::ha1(DigestAlgorithm::kSha256, number, kRealm, password),
-                           std::string(kRealm),
-                           true};
+  credentials.add(number, password, id, kRealm);
   ExtensionFeatures f;
   f.extensionId = id;
   f.number = number;

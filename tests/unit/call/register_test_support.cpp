@@ -42,14 +42,7 @@ RegisterFixture::RegisterFixture()
 
 void RegisterFixture::addUser(const std::string& number, const std::string& password,
                               std::int64_t id) {
-  using registrar::DigestAlgorithm;
-  credentials.users[number] =
-      ExtensionCredentials{id,
-                           number,
-                           registrar::ha1(DigestAlgorithm::kMd5, number, kRealm, password),
-                           registrar::ha1(DigestAlgorithm::kSha256, number, kRealm, password),
-                           std::string(kRealm),
-                           true};
+  credentials.add(number, password, id, kRealm);
 }
 
 registrar::Instant RegisterFixture::wallNow() const {

@@ -41,6 +41,18 @@ class FakeTransport final : public sip::SipTransport {
 class FakeCredentials final : public CredentialSource {
  public:
   std::map<std::string, ExtensionCredentials, std::less<>> users;
+  // An enabled extension with both HA1s of `password` for `realm`.
+  void add(const std::string& number, const std::string& password, std::int64_t id,
+           std::string_view realm) {
+    using registrar::DigestAlgorithm;
+    users[number] =
+        ExtensionCredentials{id,
+                             number,
+                             registrar::ha1(DigestAlgorithm::kMd5, number, realm, password),
+                             registrar::ha1(DigestAlgorithm::kSha256, number, realm, password),
+                             std::string(realm),
+                             true};
+  }
   std::optional<ExtensionCredentials> find(std::string_view user) const override {
     auto it = users.find(user);
     if (it == users.end()) return std::nullopt;
