@@ -14,7 +14,9 @@ void RepositoryExtensionDirectory::reload(db::ExtensionRepository& repository) {
                                        r.forwardUnconditional,
                                        r.forwardBusy,
                                        r.forwardNoAnswer,
-                                       r.forwardNoAnswerSeconds};
+                                       r.forwardNoAnswerSeconds,
+                                       r.permissions,
+                                       r.maxOutsideCalls};
   }
   byNumber_ = std::move(next);
 }

@@ -28,6 +28,10 @@ struct ExtensionFeatures {
   std::optional<std::string> forwardBusy;
   std::optional<std::string> forwardNoAnswer;
   int forwardNoAnswerSeconds = 25;
+  // Outside calls (trunks): the highest class of number this extension may
+  // dial, and how many outside calls it may have at once (nullopt: no limit).
+  db::CallPermission permissions = db::CallPermission::national;
+  std::optional<int> maxOutsideCalls;
 };
 
 class ExtensionDirectory {
