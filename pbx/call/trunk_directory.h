@@ -80,6 +80,7 @@ struct DialingRules {
   std::vector<std::string> premiumPrefixes{"0900", "0137", "0190", "1900", "976"};
   std::string nationalPrefix = "0";  // numbers starting with it are national, others local
   std::string inboundDefault;        // extension for unknown DIDs; empty: 404
+  bool allowPremium = false;         // premium-rate numbers are refused unless set
 };
 
 class TrunkDirectory {
