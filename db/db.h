@@ -27,3 +27,4 @@
 #include "db/secret_repository.h"
 #include "db/settings_repository.h"
 #include "db/sqlite_repositories.h"
+#include "db/trunk_repository.h"

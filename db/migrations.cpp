@@ -140,9 +140,81 @@ CREATE TABLE admin_tokens (
 CREATE INDEX admin_tokens_expires_at ON admin_tokens (expires_at);
 )sql";
 
+// Migration 3 (trunks issue): SIP trunks, outbound routes with their ordered
+// trunk lists, inbound numbers. Lists of words without commas (codecs,
+// extra addresses) are stored comma-separated. The dialing rules
+// (dialing.*) are admin settings in the settings table.
+constexpr std::string_view kTrunks = R"sql(
+CREATE TABLE trunks (
+  id                INTEGER PRIMARY KEY,
+  name              TEXT    NOT NULL UNIQUE CHECK (length(name) > 0),
+  enabled           INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  host              TEXT    NOT NULL CHECK (length(host) > 0),
+  port              INTEGER NOT NULL DEFAULT 5060 CHECK (port BETWEEN 1 AND 65535),
+  transport         TEXT    NOT NULL DEFAULT 'udp' CHECK (transport IN ('udp', 'tcp')),
+  username          TEXT    NOT NULL,
+  -- Plain text on purpose: the client digest toward the provider needs the
+  -- password for the realm and algorithm the provider picks. The admin API
+  -- never returns it.
+  password          TEXT    NOT NULL,
+  auth_username     TEXT    NOT NULL DEFAULT '',
+  realm             TEXT    NOT NULL DEFAULT '',
+  register          INTEGER NOT NULL DEFAULT 1 CHECK (register IN (0, 1)),
+  register_interval INTEGER NOT NULL DEFAULT 600 CHECK (register_interval BETWEEN 60 AND 3600),
+  outbound_proxy    TEXT    NOT NULL DEFAULT '',
+  caller_id         TEXT    NOT NULL DEFAULT '',
+  max_calls         INTEGER CHECK (max_calls IS NULL OR max_calls >= 0),  -- NULL: no limit
+  codecs            TEXT    NOT NULL DEFAULT '',  -- comma-separated encoding names
+  from_domain       TEXT    NOT NULL DEFAULT '',
+  from_user         TEXT    NOT NULL DEFAULT '',
+  extra_addresses   TEXT    NOT NULL DEFAULT '',  -- comma-separated IPs / CIDRs
+  created_at        INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)),
+  updated_at        INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER))
+);
+
+CREATE TABLE outbound_routes (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT    NOT NULL UNIQUE CHECK (length(name) > 0),
+  position   INTEGER NOT NULL DEFAULT 0,
+  enabled    INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  pattern    TEXT    NOT NULL CHECK (length(pattern) > 0),
+  strip      INTEGER NOT NULL DEFAULT 0 CHECK (strip BETWEEN 0 AND 20),
+  prefix     TEXT    NOT NULL DEFAULT '',
+  caller_id  TEXT    NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)),
+  updated_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER))
+);
+CREATE INDEX outbound_routes_position ON outbound_routes (position, id);
+
+-- A route's trunks in order of preference (rank 0 first). A trunk in use
+-- cannot be deleted (RESTRICT): the admin API says which route holds it.
+CREATE TABLE outbound_route_trunks (
+  route_id INTEGER NOT NULL REFERENCES outbound_routes (id) ON DELETE CASCADE,
+  trunk_id INTEGER NOT NULL REFERENCES trunks (id) ON DELETE RESTRICT,
+  rank     INTEGER NOT NULL CHECK (rank >= 0),
+  PRIMARY KEY (route_id, rank),
+  UNIQUE (route_id, trunk_id)
+) WITHOUT ROWID;
+CREATE INDEX outbound_route_trunks_trunk ON outbound_route_trunks (trunk_id);
+
+-- DIDs. Deleting the extension deletes its numbers (calls to them then go
+-- to dialing.inbound_default); a trunk named here cannot be deleted.
+CREATE TABLE inbound_numbers (
+  id           INTEGER PRIMARY KEY,
+  number       TEXT    NOT NULL UNIQUE CHECK (length(number) > 0),
+  extension_id INTEGER NOT NULL REFERENCES extensions (id) ON DELETE CASCADE,
+  trunk_id     INTEGER REFERENCES trunks (id) ON DELETE RESTRICT,
+  created_at   INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)),
+  updated_at   INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER))
+);
+CREATE INDEX inbound_numbers_extension ON inbound_numbers (extension_id);
+CREATE INDEX inbound_numbers_trunk ON inbound_numbers (trunk_id);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "initial schema", kInitialSchema},
     Migration{2, "admin users and tokens", kAdminAuth},
+    Migration{3, "trunks, routes and inbound numbers", kTrunks},
 };
 
 }  // namespace

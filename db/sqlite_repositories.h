@@ -10,6 +10,7 @@
 #include "db/extension_repository.h"
 #include "db/secret_repository.h"
 #include "db/settings_repository.h"
+#include "db/trunk_repository.h"
 
 namespace duplex::db {
 
@@ -78,6 +79,55 @@ class SqliteSecretRepository final : public SecretRepository {
 
   std::optional<std::vector<std::uint8_t>> get(std::string_view name) override;
   std::vector<std::uint8_t> getOrCreate(std::string_view name, std::size_t size) override;
+
+ private:
+  Database& db_;
+};
+
+// Trunks, outbound routes and inbound numbers (db/trunk_repository.h). Admin
+// and start-up paths only: statements are prepared per call.
+class SqliteTrunkRepository final : public TrunkRepository {
+ public:
+  explicit SqliteTrunkRepository(Database& db) : db_(db) {}
+
+  std::vector<TrunkRecord> list() override;
+  std::optional<TrunkRecord> findById(std::int64_t id) override;
+  TrunkRecord insert(const TrunkRecord& record) override;
+  bool update(const TrunkRecord& record) override;
+  bool remove(std::int64_t id) override;
+
+ private:
+  Database& db_;
+};
+
+class SqliteOutboundRouteRepository final : public OutboundRouteRepository {
+ public:
+  explicit SqliteOutboundRouteRepository(Database& db) : db_(db) {}
+
+  std::vector<OutboundRouteRecord> list() override;
+  std::optional<OutboundRouteRecord> findById(std::int64_t id) override;
+  OutboundRouteRecord insert(const OutboundRouteRecord& record) override;
+  bool update(const OutboundRouteRecord& record) override;
+  bool remove(std::int64_t id) override;
+  std::vector<std::string> routesUsing(std::int64_t trunkId) override;
+
+ private:
+  std::vector<std::int64_t> trunksOf(std::int64_t routeId);
+  void writeTrunks(std::int64_t routeId, const std::vector<std::int64_t>& trunkIds);
+
+  Database& db_;
+};
+
+class SqliteInboundNumberRepository final : public InboundNumberRepository {
+ public:
+  explicit SqliteInboundNumberRepository(Database& db) : db_(db) {}
+
+  std::vector<InboundNumberRecord> list() override;
+  std::optional<InboundNumberRecord> findById(std::int64_t id) override;
+  std::optional<InboundNumberRecord> findByNumber(std::string_view number) override;
+  InboundNumberRecord insert(const InboundNumberRecord& record) override;
+  bool update(const InboundNumberRecord& record) override;
+  bool remove(std::int64_t id) override;
 
  private:
   Database& db_;

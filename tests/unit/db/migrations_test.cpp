@@ -43,8 +43,10 @@ TEST(Migrations, ApplyFromEmptyCreatesTheSchemaAndRecordsIt) {
   TempDatabaseFile file;
   Database db(file.path());
   EXPECT_EQ(db.schemaVersion(), static_cast<int>(builtinMigrations().size()));
-  EXPECT_THAT(tables(db), ElementsAre("admin_tokens", "admin_users", "bindings", "call_records",
-                                      "extensions", "schema_migrations", "secrets", "settings"));
+  EXPECT_THAT(tables(db),
+              ElementsAre("admin_tokens", "admin_users", "bindings", "call_records", "extensions",
+                          "inbound_numbers", "outbound_route_trunks", "outbound_routes",
+                          "schema_migrations", "secrets", "settings", "trunks"));
   Statement s(db, "SELECT version, description, applied_at FROM schema_migrations");
   ASSERT_TRUE(s.step());
   EXPECT_EQ(s.int32(0), 1);
@@ -70,10 +72,10 @@ TEST(Migrations, UpgradeAppliesOnlyTheNewSteps) {
   { Database db(file.path()); }
   const int v = nextVersion();
   const auto list =
-      builtinPlus({{v, "add trunks", "CREATE TABLE trunks (id INTEGER PRIMARY KEY)"}});
+      builtinPlus({{v, "add widgets", "CREATE TABLE widgets (id INTEGER PRIMARY KEY)"}});
   Database db(file.path(), DatabaseOptions{.migrations = list});
   EXPECT_EQ(db.schemaVersion(), v);
-  EXPECT_THAT(tables(db), ::testing::Contains("trunks"));
+  EXPECT_THAT(tables(db), ::testing::Contains("widgets"));
   EXPECT_EQ(db.queryText("PRAGMA foreign_keys"), "1");  // back on after the migration
 }
 
@@ -90,9 +92,9 @@ TEST(Migrations, FailedMigrationRollsBackAndNamesTheStep) {
   // change must not survive.
   const auto broken = builtinPlus({
       {good, "add routes", "CREATE TABLE routes (id INTEGER)"},
-      {bad, "add trunks",
-       "CREATE TABLE trunks (id INTEGER PRIMARY KEY);"
-       "ALTER TABLE extensions ADD COLUMN trunk_id INTEGER;"
+      {bad, "add widgets",
+       "CREATE TABLE widgets (id INTEGER PRIMARY KEY);"
+       "ALTER TABLE extensions ADD COLUMN widget_id INTEGER;"
        "INSERT INTO no_such_table VALUES (1);"},
   });
   try {
@@ -100,7 +102,7 @@ TEST(Migrations, FailedMigrationRollsBackAndNamesTheStep) {
     FAIL() << "a failing migration was accepted";
   } catch (const MigrationError& e) {
     const std::string expected = "migration " + std::to_string(bad) +
-                                 " (add trunks) failed: no such table: no_such_table; the "
+                                 " (add widgets) failed: no such table: no_such_table; the "
                                  "database is unchanged at version " +
                                  std::to_string(good);
     EXPECT_THAT(e.what(), HasSubstr(expected));
@@ -112,9 +114,9 @@ TEST(Migrations, FailedMigrationRollsBackAndNamesTheStep) {
   const auto known = builtinPlus({{good, "add routes", "CREATE TABLE routes (id INTEGER)"}});
   Database db(file.path(), DatabaseOptions{.migrations = known});
   EXPECT_EQ(db.schemaVersion(), good);
-  EXPECT_THAT(tables(db), ::testing::Not(::testing::Contains("trunks")));
+  EXPECT_THAT(tables(db), ::testing::Not(::testing::Contains("widgets")));
   EXPECT_EQ(db.queryText("SELECT COUNT(*) FROM pragma_table_info('extensions') "
-                         "WHERE name = 'trunk_id'"),
+                         "WHERE name = 'widget_id'"),
             "0");
   EXPECT_EQ(SqliteSettingsRepository(db).get("kept")->value, "yes");
   EXPECT_EQ(db.queryText("PRAGMA integrity_check"), "ok");
