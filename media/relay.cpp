@@ -285,6 +285,17 @@ const RelayCounters& MediaRelay::counters() const {
 std::size_t MediaRelay::freePortPairs() const {
   return engine_->pool_.freeCount();
 }
+std::size_t MediaRelay::portPairsInUse() const {
+  return engine_->pool_.inUseCount();
+}
+std::string MediaRelay::setPortRange(std::uint16_t min, std::uint16_t max) {
+  if (engine_->pool_.setRange(min, max)) return "";
+  return "media port range " + std::to_string(min) + "-" + std::to_string(max) +
+         " holds no even/odd RTP/RTCP port pair";
+}
+std::pair<std::uint16_t, std::uint16_t> MediaRelay::portRange() const {
+  return engine_->pool_.range();
+}
 const RelayConfig& MediaRelay::config() const {
   return engine_->config_;
 }

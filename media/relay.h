@@ -50,6 +50,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "media/address.h"
 #include "media/media_stats.h"
@@ -162,8 +163,19 @@ class MediaRelay {
   // Closes the session's sockets, returns its ports and emits kFinalStats.
   void releaseSession(SessionId id);
 
+  // The RTP port range for sessions created from now on (an admin change,
+  // applied without restart; media/port_pool.h): sessions in progress keep
+  // their ports, a pair in use is never handed out twice, and a pair outside
+  // the new range is not reused once released. Returns "" or why the range
+  // was refused ("media port range 20001-20001 holds no even/odd RTP/RTCP
+  // port pair"; the old range stays). Thread-safe, never blocks for long.
+  std::string setPortRange(std::uint16_t min, std::uint16_t max);
+  std::pair<std::uint16_t, std::uint16_t> portRange() const;
+
   const RelayCounters& counters() const;
   std::size_t freePortPairs() const;
+  std::size_t portPairsInUse() const;
+  // As constructed (port_min/port_max: the start-up range; see portRange()).
   const RelayConfig& config() const;
 
  private:

@@ -145,8 +145,9 @@ CreateResult MediaRelay::Engine::create() {
     for (;;) {
       auto port = pool_.acquire();
       if (!port) {
-        result.error = "no free RTP port pair in " + std::to_string(config_.port_min) + "-" +
-                       std::to_string(config_.port_max);
+        const auto [min, max] = pool_.range();
+        result.error =
+            "no free RTP port pair in " + std::to_string(min) + "-" + std::to_string(max);
         break;
       }
       const BindResult bound = bindPair(*port, slot->fds[leg], result.error);

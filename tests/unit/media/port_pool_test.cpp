@@ -66,5 +66,64 @@ TEST(PortPool, PreferredPairsComeFirstAndReturnToPreferred) {
   EXPECT_EQ(*pool.acquire(), 10002);
 }
 
+// An admin moves the RTP range while calls are up (applied without restart):
+// new calls get ports from the new range only, the calls in progress keep
+// theirs, nothing is handed out twice and nothing leaks.
+TEST(PortPool, RangeChangeAppliesToNewPairsAndKeepsPairsInUse) {
+  PortPool pool(10000, 10007);     // 10000, 10002, 10004, 10006
+  const auto a = *pool.acquire();  // 10000
+  const auto b = *pool.acquire();  // 10002
+  ASSERT_EQ(pool.inUseCount(), 2u);
+
+  // Overlapping move: 10004-10011 (10004, 10006, 10008, 10010).
+  ASSERT_TRUE(pool.setRange(10004, 10011));
+  EXPECT_EQ(pool.range(), (std::pair<std::uint16_t, std::uint16_t>{10004, 10011}));
+  EXPECT_EQ(pool.capacity(), 4u);
+  EXPECT_EQ(pool.freeCount(), 4u);
+  std::set<std::uint16_t> handed;
+  for (int i = 0; i < 4; ++i) {
+    const auto p = pool.acquire();
+    ASSERT_TRUE(p);
+    EXPECT_GE(*p, 10004);
+    EXPECT_LE(*p + 1, 10011);
+    EXPECT_TRUE(handed.insert(*p).second) << *p;
+  }
+  EXPECT_FALSE(pool.acquire());
+  // The old calls end: their pairs, outside the range now, are not reused.
+  pool.release(a);
+  pool.release(b);
+  EXPECT_FALSE(pool.acquire());
+  EXPECT_EQ(pool.inUseCount(), 4u);
+
+  // A pair in use stays unique across a move back to the old range.
+  ASSERT_TRUE(pool.setRange(10000, 10007));  // 10000..10006; 10004, 10006 in use
+  EXPECT_EQ(pool.freeCount(), 2u);
+  std::set<std::uint16_t> again{*pool.acquire(), *pool.acquire()};
+  EXPECT_EQ(again, (std::set<std::uint16_t>{10000, 10002}));
+  EXPECT_FALSE(pool.acquire());
+  pool.release(10004);  // back to the queue: in range and no longer in use
+  EXPECT_EQ(*pool.acquire(), 10004);
+  // Everything released: the whole new range is free, nothing else.
+  for (std::uint16_t p : {10000, 10002, 10004, 10006, 10008, 10010}) pool.release(p);
+  EXPECT_EQ(pool.inUseCount(), 0u);
+  EXPECT_EQ(pool.freeCount(), 4u);
+}
+
+TEST(PortPool, RangeWithoutAPairIsRefusedAndChangesNothing) {
+  PortPool pool(10000, 10003);
+  EXPECT_FALSE(pool.setRange(20001, 20001));
+  EXPECT_FALSE(pool.setRange(20000, 19000));
+  EXPECT_FALSE(pool.setRange(65535, 65535));
+  EXPECT_EQ(pool.range(), (std::pair<std::uint16_t, std::uint16_t>{10000, 10003}));
+  EXPECT_EQ(pool.freeCount(), 2u);
+}
+
+TEST(PortPool, RangeChangeKeepsThePreference) {
+  PortPool pool(10000, 10003);
+  pool.setPreference([](std::uint16_t port) { return port == 10010; });
+  ASSERT_TRUE(pool.setRange(10000, 10011));
+  EXPECT_EQ(*pool.acquire(), 10010);
+}
+
 }  // namespace
 }  // namespace duplex::media

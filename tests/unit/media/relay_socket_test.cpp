@@ -399,6 +399,54 @@ TEST(RelayPool, PortHeldByAnotherProcessIsSkipped) {
   EXPECT_NE(created.b.rtp, c.port_min);
 }
 
+// An RTP range changed by the admin while a call is up: the call keeps its
+// ports and its media flows, new sessions come from the new range, and when
+// the old call ends its ports are closed and not handed out again.
+TEST(RelayPool, RangeChangeAppliesToNewSessionsOnly) {
+  RelayConfig c;
+  c.bind_address = "127.0.0.1";
+  c.port_min = static_cast<std::uint16_t>(48000 + (::getpid() % 100) * 40);
+  c.port_max = static_cast<std::uint16_t>(c.port_min + 7);  // 4 pairs
+  EventLog log;
+  MediaRelay relay(c, [&log](const MediaEvent& e) { log.push(e); });
+  relay.start();
+  const CreateResult old_call = relay.createSession();
+  ASSERT_TRUE(old_call) << old_call.error;
+  const auto new_min = static_cast<std::uint16_t>(c.port_min + 20);
+  const auto new_max = static_cast<std::uint16_t>(c.port_min + 23);  // 2 pairs = one session
+  EXPECT_EQ(relay.setPortRange(new_min, new_max), "");
+  EXPECT_EQ(relay.portRange(), (std::pair<std::uint16_t, std::uint16_t>{new_min, new_max}));
+  EXPECT_EQ(relay.setPortRange(30001, 30001),
+            "media port range 30001-30001 holds no even/odd RTP/RTCP port pair");
+  const CreateResult new_call = relay.createSession();
+  ASSERT_TRUE(new_call) << new_call.error;
+  for (LegPorts p : {new_call.a, new_call.b}) {
+    EXPECT_GE(p.rtp, new_min);
+    EXPECT_LE(p.rtcp, new_max);
+  }
+  // The old call's media still flows through its old ports.
+  Peer phoneA, phoneB;
+  relay.setRemote(old_call.id, Leg::kA, at(phoneA));
+  relay.setRemote(old_call.id, Leg::kB, at(phoneB));
+  relay.requestStats(old_call.id);
+  ASSERT_TRUE(log.waitFor(MediaEventKind::kStats));
+  phoneA.sendTo(old_call.a.rtp, rtp(1, 0xA1));
+  EXPECT_EQ(phoneB.drain().size(), 1u);
+  EXPECT_EQ(relay.portPairsInUse(), 4u);
+  // Full: the new range has no pair left, the old range's are not offered.
+  const CreateResult third = relay.createSession();
+  EXPECT_FALSE(third);
+  EXPECT_EQ(third.error,
+            "no free RTP port pair in " + std::to_string(new_min) + "-" + std::to_string(new_max));
+  relay.releaseSession(old_call.id);
+  ASSERT_TRUE(log.waitFor(MediaEventKind::kFinalStats));
+  EXPECT_EQ(relay.portPairsInUse(), 2u);
+  EXPECT_EQ(relay.freePortPairs(), 0u);  // the old pairs left the pool
+  Peer rebind(old_call.a.rtp);           // and their sockets are closed
+  EXPECT_TRUE(rebind.ok());
+  EXPECT_FALSE(relay.createSession());
+}
+
 TEST(RelayPool, StopReturnsEveryPortAndCountsNoSession) {
   RelayConfig c;
   c.bind_address = "127.0.0.1";
