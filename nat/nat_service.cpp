@@ -80,6 +80,15 @@ void NatService::refresh() {
   worker_->refresh();
 }
 
+void NatService::setUpnp(bool on) {
+  worker_->setUpnp(on);
+}
+
+void NatService::setRtpRange(std::uint16_t min, std::uint16_t max) {
+  if (min > max) return;
+  worker_->setRtpRange(min, max);
+}
+
 void NatService::requestRtpPorts(std::uint64_t session, std::vector<std::uint16_t> ports,
                                  Done done) {
   worker_->requestRtpPorts(session, std::move(ports), std::move(done));

@@ -89,6 +89,15 @@ class NatService final : public PortMapper {
   // reports one-way audio). Any thread.
   void refresh();
 
+  // Admin changes applied without restart (any thread; the worker does the
+  // router traffic). setUpnp(false) removes every mapping this PBX made from
+  // the router; setUpnp(true) discovers and maps again. setRtpRange() moves
+  // the RTP range the mapper maps (whole or per call) and the manual
+  // forwarding plan shows. Bad values are the caller's to refuse first
+  // (min > max is ignored).
+  void setUpnp(bool on);
+  void setRtpRange(std::uint16_t min, std::uint16_t max);
+
   void requestRtpPorts(std::uint64_t session, std::vector<std::uint16_t> ports, Done done) override;
   void releaseRtpPorts(std::uint64_t session) override;
 

@@ -106,6 +106,23 @@ void NatWorker::releaseRtpPorts(std::uint64_t session) {
   });
 }
 
+void NatWorker::setUpnp(bool on) {
+  post([this, on] {
+    settings_.upnp = on;  // the "upnp" address source follows
+    mapper_->setEnabled(on);
+    publish();
+  });
+}
+
+void NatWorker::setRtpRange(std::uint16_t min, std::uint16_t max) {
+  post([this, min, max] {
+    settings_.rtp_port_min = min;
+    settings_.rtp_port_max = max;
+    mapper_->setRtpRange(min, max);
+    publish();
+  });
+}
+
 void NatWorker::refresh() {
   {
     const std::lock_guard lock(mutex_);

@@ -54,6 +54,9 @@ class NatWorker {
   void requestRtpPorts(std::uint64_t session, std::vector<std::uint16_t> ports,
                        PortMapper::Done done);
   void releaseRtpPorts(std::uint64_t session);
+  // Admin changes, from any thread: posted to the worker (nat_service.h).
+  void setUpnp(bool on);
+  void setRtpRange(std::uint16_t min, std::uint16_t max);
 
  private:
   void run();

@@ -50,10 +50,51 @@ UpnpMapper::UpnpMapper(Igd& igd, const Clock& clock, MapperSettings settings,
   if (!log_) log_ = spdlog::get("nat");
   if (!log_) log_ = spdlog::default_logger();
   lan_ = settings_.lan_address;
+  decideRtpOnDemand();
+  next_due_ = Clock::TimePoint::max();
+}
+
+void UpnpMapper::decideRtpOnDemand() {
   const int sip = (settings_.sip_udp ? 1 : 0) + (settings_.sip_tcp ? 1 : 0);
   const int rtp = settings_.rtp_min == 0 ? 0 : settings_.rtp_max - settings_.rtp_min + 1;
   rtp_on_demand_ = rtp > 0 && sip + rtp > settings_.budget;
-  next_due_ = Clock::TimePoint::max();
+}
+
+void UpnpMapper::setEnabled(bool on) {
+  if (on == settings_.enabled) return;
+  settings_.enabled = on;
+  failures_ = 0;
+  retry_at_ = {};
+  if (!on) {
+    stop();
+    setState(UpnpState::kOff, "UPnP is off (nat.upnp = off): forward the ports by hand");
+    return;
+  }
+  log_->info("UPnP turned on: looking for the router");
+  start();
+}
+
+void UpnpMapper::setRtpRange(std::uint16_t min, std::uint16_t max) {
+  if (min == settings_.rtp_min && max == settings_.rtp_max) return;
+  settings_.rtp_min = min;
+  settings_.rtp_max = max;
+  decideRtpOnDemand();
+  int removed = 0;
+  for (auto m = mappings_.begin(); m != mappings_.end();) {
+    const bool unwanted = m->rtp && !m->on_demand &&
+                          (rtp_on_demand_ || m->internal_port < min || m->internal_port > max);
+    if (!unwanted) {
+      ++m;
+      continue;
+    }
+    igd_.deleteMapping(m->protocol, m->external_port);
+    m = mappings_.erase(m);
+    ++removed;
+  }
+  log_->info("UPnP: RTP range now {}-{}{}; {} mapping(s) of the old range removed", min, max,
+             rtp_on_demand_ ? " (mapped per call)" : "", removed);
+  if (settings_.enabled && state_ == UpnpState::kMapped) mapWanted();
+  scheduleNext();
 }
 
 std::string UpnpMapper::description(const char* purpose) const {

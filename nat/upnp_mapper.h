@@ -58,6 +58,18 @@ class UpnpMapper {
   void poll();
   // Remove every mapping this run made (permanent ones too).
   void stop();
+  // Admin changes, applied without restart. Off: every mapping this run made
+  // is removed from the router (calls in progress lose their on-demand RTP
+  // mappings and rely on the NAT's outbound binding) and the status gives
+  // the manual plan. On: discovery and mapping as at start (on-demand RTP
+  // mappings then come with new calls).
+  void setEnabled(bool on);
+  // A new RTP range: whole-range RTP mappings outside it (or all of them,
+  // when the range no longer fits the budget) are removed, the new ports are
+  // mapped when they fit, on-demand mappings of calls in progress stay until
+  // their calls end; the forwarding plan follows.
+  void setRtpRange(std::uint16_t min, std::uint16_t max);
+  bool enabled() const { return settings_.enabled; }
   Clock::TimePoint nextDue() const { return next_due_; }
 
   RtpMappingResult requestRtp(std::uint64_t session, const std::vector<std::uint16_t>& ports);
@@ -103,6 +115,7 @@ class UpnpMapper {
   void fail(UpnpState state, const std::string& text);
   void setState(UpnpState state, std::string text);
   void scheduleNext();
+  void decideRtpOnDemand();
   std::vector<Wanted> wanted() const;
   std::vector<ForwardingRule> forwardingPlan() const;
 

@@ -100,5 +100,23 @@ TEST_F(NatWorkerTest, StopRemovesEveryMappingFromTheRouter) {
   worker_->requestRtpPorts(2, {10004}, [](const RtpMappingResult&) { FAIL() << "after stop"; });
 }
 
+TEST_F(NatWorkerTest, UpnpTurnedOffAndOnFromAnotherThread) {
+  worker_->start();
+  ASSERT_TRUE(eventually([&] { return worker_->status().upnp == UpnpState::kMapped; }));
+  worker_->setUpnp(false);
+  ASSERT_TRUE(eventually([&] {
+    const NatStatus s = worker_->status();
+    return s.upnp == UpnpState::kOff && s.mappings.empty();
+  }));
+  EXPECT_TRUE(worker_->publisher().current()->data().mappings.empty());
+  EXPECT_EQ(igd_->countFor("10.0.0.5"), 0);  // the worker is idle: UPnP off
+  worker_->setRtpRange(12000, 12003);        // now fits the budget of 6
+  worker_->setUpnp(true);
+  ASSERT_TRUE(eventually([&] {
+    const NatStatus s = worker_->status();
+    return s.upnp == UpnpState::kMapped && s.mappings.size() == 6 && !s.rtp_on_demand;
+  }));
+}
+
 }  // namespace
 }  // namespace duplex::nat

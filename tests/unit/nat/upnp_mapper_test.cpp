@@ -292,6 +292,79 @@ TEST(UpnpMapper, OffMeansNoRouterTrafficAndAPlan) {
   EXPECT_EQ(status.manual_forwarding.size(), 2u);
 }
 
+// Admin changes without restart: UPnP off removes what the PBX mapped from
+// the router and gives the manual plan; on again maps it all again.
+TEST(UpnpMapper, TurnedOffLiveRemovesItsMappingsAndOnMapsThemAgain) {
+  ManualClock clock;
+  FakeIgd igd(clock);
+  igd.holdForOther(Protocol::kUdp, 8000);  // someone else's: never touched
+  UpnpMapper mapper(igd, clock, settings());
+  mapper.start();
+  ASSERT_EQ(igd.countFor("10.0.0.5"), 22);
+  mapper.setEnabled(false);
+  EXPECT_EQ(igd.countFor("10.0.0.5"), 0);
+  EXPECT_EQ(igd.countFor("10.0.0.9"), 1);
+  EXPECT_EQ(mapper.state(), UpnpState::kOff);
+  EXPECT_EQ(mapper.nextDue(), Clock::TimePoint::max());
+  EXPECT_EQ(mapper.requestRtp(1, {10000}).error, "UPnP off");
+  NatStatus status;
+  mapper.fillStatus(status);
+  EXPECT_TRUE(status.mappings.empty());
+  EXPECT_EQ(status.manual_forwarding_text,
+            "Forward UDP port 5060 to 10.0.0.5 port 5060 (SIP). Forward TCP port 5060 to "
+            "10.0.0.5 port 5060 (SIP). Forward UDP ports 10000-10019 to 10.0.0.5 ports "
+            "10000-10019 (RTP media).");
+  const int discoveries = igd.discover_calls;
+  runFor(mapper, clock, seconds(7200));  // off stays off: no router traffic
+  EXPECT_EQ(igd.discover_calls, discoveries);
+  EXPECT_EQ(igd.countFor("10.0.0.5"), 0);
+
+  mapper.setEnabled(true);
+  EXPECT_EQ(mapper.state(), UpnpState::kMapped);
+  EXPECT_EQ(igd.countFor("10.0.0.5"), 22);
+  runFor(mapper, clock, seconds(7200));  // and the leases are renewed again
+  EXPECT_EQ(igd.countFor("10.0.0.5"), 22);
+}
+
+// A new RTP range applies to the router: the old range's mappings go, the
+// new range is mapped (or per call when it no longer fits the budget), and a
+// call's on-demand mapping stays until that call ends.
+TEST(UpnpMapper, RtpRangeChangeMovesTheMappingsAndThePlan) {
+  ManualClock clock;
+  FakeIgd igd(clock);
+  UpnpMapper mapper(igd, clock, settings(10000, 10019));
+  mapper.start();
+  mapper.setRtpRange(12000, 12009);
+  EXPECT_EQ(igd.countFor("10.0.0.5"), 12);  // SIP UDP + TCP + 10 RTP
+  EXPECT_EQ(igd.find(Protocol::kUdp, 10000), nullptr);
+  ASSERT_NE(igd.find(Protocol::kUdp, 12009), nullptr);
+  EXPECT_FALSE(mapper.rtpOnDemand());
+
+  mapper.setRtpRange(20000, 20999);  // 1000 ports > budget 24: per call
+  EXPECT_TRUE(mapper.rtpOnDemand());
+  EXPECT_EQ(igd.countFor("10.0.0.5"), 2);
+  EXPECT_EQ(mapper.requestRtp(5, {20000, 20001}).error, "");
+  EXPECT_EQ(igd.countFor("10.0.0.5"), 4);
+
+  mapper.setRtpRange(30000, 30003);  // fits again; the call on 20000 keeps its ports
+  EXPECT_EQ(igd.countFor("10.0.0.5"), 8);
+  ASSERT_NE(igd.find(Protocol::kUdp, 20000), nullptr);
+  mapper.releaseRtp(5);
+  EXPECT_EQ(igd.find(Protocol::kUdp, 20000), nullptr);
+  EXPECT_EQ(igd.countFor("10.0.0.5"), 6);
+  NatStatus status;
+  mapper.fillStatus(status);
+  EXPECT_TRUE(status.manual_forwarding.empty());
+
+  mapper.setEnabled(false);
+  mapper.setRtpRange(40000, 40009);  // off: nothing asked of the router, the plan follows
+  mapper.fillStatus(status);
+  EXPECT_EQ(igd.countFor("10.0.0.5"), 0);
+  ASSERT_EQ(status.manual_forwarding.size(), 3u);
+  EXPECT_EQ(status.manual_forwarding[2].external_first, 40000);
+  EXPECT_EQ(status.manual_forwarding[2].external_last, 40009);
+}
+
 TEST(UpnpBackoff, DoublesFrom30SecondsTo15Minutes) {
   EXPECT_EQ(upnpBackoff(1), seconds(30));
   EXPECT_EQ(upnpBackoff(2), seconds(60));
