@@ -24,7 +24,7 @@ packages=(
   libpoco-dev libsqlite3-dev libminiupnpc-dev libspdlog-dev libfmt-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 sqlite3 procps iproute2 sip-tester baresip openssl chromium chromium-driver wrk
-  nftables miniupnpd miniupnpd-nftables coturn
+  nftables miniupnpd miniupnpd-nftables coturn kamailio
 )
 
 install_missing() {
@@ -42,6 +42,13 @@ install_missing() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Kamailio is only the VoIP provider of the trunk lab tests, which start
+  # their own instance in a network namespace. The Debian package enables a
+  # system service that would take SIP port 5060 on this machine, the PBX's
+  # port: switch it off.
+  if [[ " ${missing[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now kamailio >/dev/null 2>&1 || true
+  fi
 }
 
 build() { # build dir, extra cmake args...
