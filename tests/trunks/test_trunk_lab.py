@@ -141,7 +141,7 @@ class ProviderLab(unittest.TestCase):
                             str(media_pbx.getsockname()[1]), "-trace_msg",
                             "-message_file", os.path.join(self.lab.dir, "office-uas.msg"))
         self.addCleanup(uas.stop)
-        time.sleep(0.3)  # sipp binds its port before reading the scenario's first recv
+        self.lab.wait_udp(self.lab.ns_inet, INET_IP, 5073)
         uac = self.lab.sipp(self.lab.ns_inet, "pstn-uac", "pstn_uac.xml", PSTN_IP, 5062,
                             f"{PROVIDER_A}:5060", "-m", "1", "-s", "4930555100", "-key", "rtp_port",
                             str(media_pstn.getsockname()[1]), "-d", "1500")
@@ -393,7 +393,7 @@ class TrunkCalls(PbxCase):
         self.addCleanup(phone.stop)
         pstn_media = trunk_lab.udp_socket_in(self.lab.ns_inet, PSTN_IP)
         self.addCleanup(pstn_media.close)
-        time.sleep(0.3)  # the phone's sipp binds its port
+        self.lab.wait_udp(self.lab.ns_phone, PHONE_IP, self.PHONE_PORTS["201"])
         caller = self.lab.sipp(self.lab.ns_inet, "pstn-uac", "pstn_uac.xml", PSTN_IP, 5062,
                                f"{PROVIDER_A}:5060", "-m", "1", "-s", self.DID,
                                "-key", "rtp_port", str(pstn_media.getsockname()[1]),
@@ -464,6 +464,45 @@ class TrunkCalls(PbxCase):
                          "the call over the limit reached the provider")
         self.assertEqual(first.wait(20), 0, first.errors())
 
+    def test_extension_outside_call_limit(self):
+        self.admin.must("PATCH", "/api/v1/extensions/201", {"max_outside_calls": 1})
+        self.addCleanup(self.admin.must, "PATCH", "/api/v1/extensions/201",
+                        {"max_outside_calls": None})
+        folder = self.work()
+        self.phone_register("201", folder)
+        uas, _ = self.pstn_answer(folder)
+        first, _ = self.phone_call("201", "030555666", 5341, folder, hold_ms=6000)
+        self.assertEqual(self.lab.read_file("pstn_called", folder=folder, timeout=15),
+                         "4930555666", first.errors() + self.diagnostics())
+        second_folder = self.work()
+        second, _ = self.phone_call("201", "030777888", 5342, second_folder,
+                                    scenario="call_uac_refused.xml")
+        second.wait(20)
+        self.assertEqual(self.lab.read_file("caller_final", folder=second_folder), "403",
+                         second.errors() + self.diagnostics())
+        self.assertEqual(self.provider_a.calls_to("4930777888"), set())
+        self.assertEqual(first.wait(20), 0, first.errors())
+
+    def test_inbound_call_from_a_stranger_is_refused(self):
+        # Someone on the internet (not the provider) sends an INVITE for the
+        # office's number straight to its public address: no phone rings.
+        sock = trunk_lab.udp_socket_in(self.lab.ns_inet, INET_IP)
+        self.addCleanup(sock.close)
+        port = sock.getsockname()[1]
+        invite = (f"INVITE sip:{self.DID}@{WAN_IP} SIP/2.0\r\n"
+                  f"Via: SIP/2.0/UDP {INET_IP}:{port};branch=z9hG4bKstranger1;rport\r\n"
+                  "Max-Forwards: 70\r\n"
+                  f"From: <sip:4930999000@{INET_IP}>;tag=stranger\r\n"
+                  f"To: <sip:{self.DID}@{WAN_IP}>\r\n"
+                  "Call-ID: stranger-1@trunklab\r\nCSeq: 1 INVITE\r\n"
+                  f"Contact: <sip:4930999000@{INET_IP}:{port}>\r\nContent-Length: 0\r\n\r\n")
+        sock.settimeout(5)
+        sock.sendto(invite.encode(), (WAN_IP, SIP_PORT))
+        status = 100
+        while status < 200:
+            status = int(sock.recv(4096).decode().split(" ", 2)[1])
+        self.assertGreaterEqual(status, 400, self.diagnostics())
+
 
 class TrunkRecovery(PbxCase):
     """The registration survives what happens to offices and providers."""
@@ -494,6 +533,22 @@ class TrunkRecovery(PbxCase):
         print(f"  provider restart to new registration: {time.time() - restarted:.1f} s",
               file=sys.stderr)
         self.assertEqual(self.trunk_status()["state"], "registered")
+
+    def test_wrong_password_stops_until_the_settings_change(self):
+        wait_for("registered", lambda: (self.trunk_status() or {}).get("state") == "registered",
+                 30)
+        self.admin.must("PATCH", f"/api/v1/trunks/{self.trunk_a}", {"password": "Not-The-Password-1"})
+        status = wait_for("the trunk to report the provider's 403",
+                          lambda: (self.trunk_status() or {}).get("state") != "registered"
+                          and self.trunk_status(), 15)
+        self.assertIn("403", str(status.get("last_error")), status)
+        # 403 means "stop": no REGISTER storm at the provider while nothing changes.
+        before = len(self.provider_a.requests("REGISTER"))
+        time.sleep(6)  # a window for a retry loop to show; the daemon's clock is real here
+        self.assertLessEqual(len(self.provider_a.requests("REGISTER")), before + 1)
+        self.admin.must("PATCH", f"/api/v1/trunks/{self.trunk_a}", {"password": TRUNK_PASSWORD})
+        wait_for("registered again after the password was fixed",
+                 lambda: (self.trunk_status() or {}).get("state") == "registered", 15)
 
 
 if __name__ == "__main__":

@@ -277,6 +277,15 @@ class TrunkLab(netns_lab.Lab):
         self.ns(self.ns_phone, "ip", "link", "set", "dxl3", "up")
         self.ns(self.ns_phone, "ip", "route", "add", "default", "via", netns_lab.LAN_GW)
 
+    def wait_udp(self, ns, ip, port, timeout=10):
+        """Returns once something in `ns` listens on UDP ip:port."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if f"{ip}:{port} " in self.ns(ns, "ss", "-Hlun", check=False).stdout:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"nothing listens on UDP {ip}:{port} in {ns}")
+
     def start_provider(self, name, ip, **kw):
         k = Kamailio(self, name, ip, **kw)
         self.providers[name] = k
