@@ -20,6 +20,7 @@ Classes:
 import os
 import re
 import sys
+import threading
 import time
 import unittest
 
@@ -176,6 +177,8 @@ class PbxCase(unittest.TestCase):
     through the admin API the way an administrator does it."""
 
     provider_a_args = {}
+    provider_b_args = {}
+    trunk_b_register = False
     register_interval = 300
     USERS = {"201": "Dx-Desk-Phone-Secret-A4827", "202": "Dx-Desk-Phone-Secret-B9153"}
     PHONE_PORTS = {"201": 5201, "202": 5202}
@@ -189,7 +192,8 @@ class PbxCase(unittest.TestCase):
         cls.lab = make_lab(cls)
         try:
             cls.provider_a = cls.lab.start_provider("provider-a", PROVIDER_A, **cls.provider_a_args)
-            cls.provider_b = cls.lab.start_provider("provider-b", PROVIDER_B, fail503=True)
+            cls.provider_b = cls.lab.start_provider("provider-b", PROVIDER_B, fail503=True,
+                                                    **cls.provider_b_args)
             cls.start_pbx()
             cls.provision()
         except BaseException:
@@ -232,10 +236,11 @@ class PbxCase(unittest.TestCase):
             "username": TRUNK_USER, "password": TRUNK_PASSWORD, "register": True,
             "register_interval": cls.register_interval, "caller_id": cls.CALLER_ID,
             "max_calls": 4, "enabled": True, "extra_addresses": []})["id"]
-        # Provider B is the broken one: no registration, every INVITE gets 503.
+        # Provider B is the broken one: every INVITE gets 503.
         cls.trunk_b = cls.admin.must("POST", "/api/v1/trunks", {
             "name": "provider-b", "host": PROVIDER_B, "port": 5060, "transport": "udp",
-            "username": TRUNK_USER, "password": TRUNK_PASSWORD, "register": False,
+            "username": TRUNK_USER, "password": TRUNK_PASSWORD,
+            "register": cls.trunk_b_register,
             "register_interval": cls.register_interval, "caller_id": cls.CALLER_ID,
             "max_calls": 4, "enabled": True, "extra_addresses": []})["id"]
         routes = [
@@ -505,10 +510,30 @@ class TrunkCalls(PbxCase):
 
 
 class TrunkRecovery(PbxCase):
-    """The registration survives what happens to offices and providers."""
+    """The registration survives what happens to offices and providers.
+    Provider B grants only 30 s (less than the 300 s the PBX asks for): the
+    PBX must refresh before that, the whole time."""
+
+    provider_b_args = {"max_expires": 30}
+    trunk_b_register = True
 
     def test_public_address_change_reregisters_then_provider_restart_recovers(self):
         self.wait_registered(timeout=30)
+        wait_for("the registration at provider B",
+                 lambda: self.registered_contacts(self.provider_b), 30)
+        # Provider B's binding is sampled every second for the whole test:
+        # with a 30 s grant, a late refresh shows as a gap.
+        gaps, stop = [], threading.Event()
+
+        def sample():
+            while not stop.wait(1.0):
+                if not self.provider_b.contacts():
+                    gaps.append(time.strftime("%H:%M:%S"))
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        self.addCleanup(sampler.join)
+        self.addCleanup(stop.set)
+        sampled_from = time.time()
         self.assertEqual(self.registered_contacts(), [(WAN_IP, SIP_PORT)], self.diagnostics())
 
         # The ISP hands the router a new address. The PBX notices (STUN poll,
@@ -534,6 +559,13 @@ class TrunkRecovery(PbxCase):
         print(f"  provider restart to new registration: {time.time() - restarted:.1f} s",
               file=sys.stderr)
         self.assertEqual(self.trunk_status()["state"], "registered")
+
+        # Longer than provider B's 30 s grant, so at least one refresh was due.
+        wait_for("40 s of sampling", lambda: time.time() - sampled_from >= 40, 45, interval=1)
+        stop.set()
+        sampler.join()
+        self.assertEqual(gaps, [], "provider B lost the PBX's binding (refresh too late)")
+        self.assertEqual(self.trunk_status("provider-b")["state"], "registered")
 
     def test_wrong_password_stops_until_the_settings_change(self):
         wait_for("registered", lambda: (self.trunk_status() or {}).get("state") == "registered",
