@@ -39,6 +39,11 @@ class LiveChanges {
   // default). Returns the keys applied at once; the others take effect at the
   // next start, and the API says so.
   virtual std::vector<std::string> settingsChanged(const std::vector<SettingChange>& changes) = 0;
+  // A trunk, outbound route or inbound number was created, changed or
+  // deleted: the daemon re-reads its trunk directory and re-registers what
+  // changed (pbx/app/trunk_wiring.h). Default: nothing (the directory is
+  // also re-read every few seconds).
+  virtual void trunksChanged() {}
 };
 
 }  // namespace duplex::admin

@@ -54,9 +54,29 @@ void RegistrarLiveChanges::extensionsChanged(admin::ExtensionsChange change) {
   if (!posted) adminLog()->warn("SIP loop not running: extension changes apply at the next start");
 }
 
+bool RegistrarLiveChanges::reloadTrunks() {
+  if (!postToCalls_) return false;
+  const bool posted = postToCalls_([](CallWiring& calls) { calls.reloadTrunks(); });
+  if (!posted) adminLog()->warn("SIP loop not running: trunk changes apply at the next start");
+  return posted;
+}
+
+void RegistrarLiveChanges::trunksChanged() {
+  reloadTrunks();
+}
+
 std::vector<std::string> RegistrarLiveChanges::settingsChanged(
     const std::vector<admin::SettingChange>& changes) {
   std::vector<std::string> live;
+  bool dialing = false;
+  for (const auto& c : changes) {
+    if (c.key.rfind("dialing.", 0) == 0) dialing = true;
+  }
+  if (dialing && reloadTrunks()) {
+    for (const auto& c : changes) {
+      if (c.key.rfind("dialing.", 0) == 0) live.push_back(c.key);
+    }
+  }
   for (const auto& c : changes) {
     if (c.key != "log.level") continue;
     const auto level = spdlog::level::from_str(c.value.value_or("info"));

@@ -1,7 +1,9 @@
 // The daemon's side of the admin API's live changes (admin/live_changes.h):
 // extension changes rebuild the registrar's credential cache and drop the
-// bindings of deleted or disabled extensions on the SIP loop; log.level is
-// applied at once; every other setting is reported as needing a restart.
+// bindings of deleted or disabled extensions on the SIP loop; trunk, route
+// and inbound-number changes and the dialing.* settings make call control
+// re-read its trunk directory; log.level is applied at once; every other
+// setting is reported as needing a restart.
 // Also the admin password's first-start generation and reset.
 //
 // For: AdminSubsystem (subsystems.h). Thread: extensionsChanged() and
@@ -19,6 +21,7 @@
 
 #include "admin/live_changes.h"
 #include "db/database.h"
+#include "pbx/app/call_wiring.h"
 #include "pbx/app/config.h"
 #include "pbx/app/registrar_wiring.h"
 
@@ -28,15 +31,26 @@ namespace duplex::app {
 using RegistrarPoster =
     std::function<bool(std::function<void(RegistrarWiring&, RegistrarStartup&)>)>;
 
+// Runs a task on the SIP loop with call control; false when it is not running.
+using CallsPoster = std::function<bool(std::function<void(CallWiring&)>)>;
+
 class RegistrarLiveChanges final : public admin::LiveChanges {
  public:
-  explicit RegistrarLiveChanges(RegistrarPoster post) : post_(std::move(post)) {}
+  explicit RegistrarLiveChanges(RegistrarPoster post, CallsPoster postToCalls = {})
+      : post_(std::move(post)), postToCalls_(std::move(postToCalls)) {}
   void extensionsChanged(admin::ExtensionsChange change) override;
+  // dialing.* and log.level apply at once.
   std::vector<std::string> settingsChanged(
       const std::vector<admin::SettingChange>& changes) override;
+  // Re-reads the trunk directory on the SIP loop now (which re-registers
+  // the trunks whose settings changed).
+  void trunksChanged() override;
 
  private:
+  bool reloadTrunks();
+
   RegistrarPoster post_;
+  CallsPoster postToCalls_;
 };
 
 // The settings the admin API stored (db/settings_repository.h) as raw config

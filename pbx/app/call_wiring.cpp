@@ -92,6 +92,12 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
   {
     db::SqliteExtensionRepository extensions(*db_);
     directory_ = std::make_unique<call::RepositoryExtensionDirectory>(extensions);
+    db::SqliteTrunkRepository trunks(*db_);
+    db::SqliteOutboundRouteRepository routes(*db_);
+    db::SqliteInboundNumberRepository numbers(*db_);
+    db::SqliteSettingsRepository settings(*db_);
+    trunks_ = std::make_unique<call::RepositoryTrunkDirectory>(
+        call::TrunkSources{trunks, routes, numbers, settings});
   }
   records_ = std::make_unique<call::CallRecordWriter>(startup.dbPath);
   const std::string lan = sip.bind == "0.0.0.0" || sip.bind == "::" ? std::string() : sip.bind;
@@ -170,9 +176,24 @@ void CallWiring::reloadExtensions() {
   }
 }
 
+void CallWiring::reloadTrunks() {
+  try {
+    db::SqliteTrunkRepository trunks(*db_);
+    db::SqliteOutboundRouteRepository routes(*db_);
+    db::SqliteInboundNumberRepository numbers(*db_);
+    db::SqliteSettingsRepository settings(*db_);
+    trunks_->reload(call::TrunkSources{trunks, routes, numbers, settings});
+  } catch (const std::exception& e) {  // keep the last good cache
+    logger()->warn("call control: trunks not reloaded: {}", e.what());
+    return;
+  }
+  if (trunksObserver_) trunksObserver_();
+}
+
 void CallWiring::armRefresh() {
   refreshTimer_.start(kDirectoryRefresh, [this] {
     reloadExtensions();
+    reloadTrunks();
     armRefresh();
   });
 }

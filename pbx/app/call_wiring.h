@@ -30,6 +30,7 @@
 #include "pbx/call/call_record_writer.h"
 #include "pbx/call/extension_directory.h"
 #include "pbx/call/relay_media_sessions.h"
+#include "pbx/call/repository_trunk_directory.h"
 #include "pbx/sip/clock.h"
 #include "pbx/sip/event_loop.h"
 
@@ -65,6 +66,13 @@ class CallWiring {
   // database. Also done every kDirectoryRefresh, so admin changes reach call
   // routing within that time even when nobody calls this.
   void reloadExtensions();
+  // SIP loop: re-reads trunks, outbound routes, inbound numbers and the
+  // dialing.* settings (also every kDirectoryRefresh, and at once after an
+  // admin change through LiveChanges::trunksChanged), then tells the
+  // observer (the trunk registration client, trunk_wiring.h).
+  void reloadTrunks();
+  const call::TrunkDirectory& trunkDirectory() const { return *trunks_; }
+  void setTrunksObserver(std::function<void()> observer) { trunksObserver_ = std::move(observer); }
   static constexpr std::chrono::seconds kDirectoryRefresh{2};
   const call::CallStats& stats() const { return b2bua_->stats(); }
 
@@ -79,6 +87,8 @@ class CallWiring {
   registrar::AuthFailureCounter failures_;
   registrar::DigestAuthenticator authenticator_;
   std::unique_ptr<call::RepositoryExtensionDirectory> directory_;
+  std::unique_ptr<call::RepositoryTrunkDirectory> trunks_;
+  std::function<void()> trunksObserver_;
   std::unique_ptr<call::CallRecordWriter> records_;
   std::unique_ptr<call::ConfiguredAddressChoice> configured_;
   std::unique_ptr<call::AddressBookChoice> addressBook_;

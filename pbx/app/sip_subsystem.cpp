@@ -80,8 +80,8 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
       wiring_ = registrar.get();
     }
     if (registrar) {
-      calls = std::make_unique<CallWiring>(*loop, stack->endpoint(), config_, registrar->registrar(),
-                                           *registrar_, callServices_,
+      calls = std::make_unique<CallWiring>(*loop, stack->endpoint(), config_,
+                                           registrar->registrar(), *registrar_, callServices_,
                                            [s = stack.get()] { s->rearmTimer(); });
       calls_ = calls.get();
     }
@@ -149,11 +149,20 @@ bool SipSubsystem::post(std::function<void()> task) {
 
 namespace duplex::app {
 
-bool SipSubsystem::postToRegistrar(
-    std::function<void(RegistrarWiring&, RegistrarStartup&)> task) {
+bool SipSubsystem::postToRegistrar(std::function<void(RegistrarWiring&, RegistrarStartup&)> task) {
   return post([this, task = std::move(task)] {
     // On the loop thread: wiring_ is only written there.
     if (wiring_ && registrar_) task(*wiring_, *registrar_);
+  });
+}
+
+}  // namespace duplex::app
+
+namespace duplex::app {
+
+bool SipSubsystem::postToCalls(std::function<void(CallWiring&)> task) {
+  return post([this, task = std::move(task)] {
+    if (calls_) task(*calls_);
   });
 }
 

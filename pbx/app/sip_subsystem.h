@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
+#include "pbx/app/call_wiring.h"
 #include "pbx/app/component_subsystem.h"
 #include "pbx/app/config.h"
-#include "pbx/app/call_wiring.h"
 #include "pbx/app/registrar_wiring.h"
 #include "pbx/app/sip_stack.h"
 
@@ -39,6 +39,10 @@ class SipSubsystem final : public ComponentSubsystem {
   // Runs `task` on the SIP loop thread with the registrar (admin changes,
   // admin_wiring.h); false when the loop or the registrar is not running.
   bool postToRegistrar(std::function<void(RegistrarWiring&, RegistrarStartup&)> task);
+  // Runs `task` on the SIP loop thread with call control (admin changes to
+  // trunks); false when the loop is not running. Dropped when there is no
+  // call control (no database).
+  bool postToCalls(std::function<void(CallWiring&)> task);
   // True when the loop stopped with an error (an exception escaped a callback).
   bool failed() const { return failed_.load(); }
 

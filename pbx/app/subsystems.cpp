@@ -10,9 +10,9 @@
 #include "admin/tls_certificate.h"
 #include "db/error.h"
 #include "pbx/app/admin_wiring.h"
+#include "pbx/app/exit_codes.h"
 #include "pbx/app/nat_subsystem.h"
 #include "pbx/app/sip_subsystem.h"
-#include "pbx/app/exit_codes.h"
 #include "pbx/app/startup_error.h"
 
 namespace duplex::app {
@@ -73,7 +73,8 @@ void AdminSubsystem::start() {
   options.threads = config_.threads;
   options.version = DUPLEX_VERSION;
   options.realm = realm_;
-  if (config_.session_lifetime.count() > 0) options.sessionLifetime = config_.session_lifetime.count();
+  if (config_.session_lifetime.count() > 0)
+    options.sessionLifetime = config_.session_lifetime.count();
   if (auto* database = optionalSubsystem<DatabaseSubsystem>(); database && database->database()) {
     try {
       prepareAdminPassword(*database->database(), dataDir_, config_.reset_password);
@@ -100,7 +101,8 @@ void AdminSubsystem::start() {
     live_ = std::make_unique<RegistrarLiveChanges>(
         [sip](std::function<void(RegistrarWiring&, RegistrarStartup&)> task) {
           return sip->postToRegistrar(std::move(task));
-        });
+        },
+        [sip](std::function<void(CallWiring&)> task) { return sip->postToCalls(std::move(task)); });
     options.live = live_.get();
   }
   // NAT's status for GET /api/v1/status (and the page's Router panel). Active
@@ -117,9 +119,8 @@ void AdminSubsystem::start() {
     }
     const std::string key =
         kind == admin::AdminError::Kind::kAddressNotAvailable ? "admin.bind" : "admin.port";
-    throw StartupError(key + ": admin HTTP " + e.what(), kind == admin::AdminError::Kind::kOther
-                                                             ? kExitSoftware
-                                                             : kExitUnavailable);
+    throw StartupError(key + ": admin HTTP " + e.what(),
+                       kind == admin::AdminError::Kind::kOther ? kExitSoftware : kExitUnavailable);
   }
   if (config_.https) log().info("admin API on HTTPS (certificate {})", config_.cert_file);
 }
