@@ -1,7 +1,7 @@
 // The handlers behind admin/api_routes.h, one per route, grouped by resource
-// in api_auth.cpp, api_extensions.cpp, api_settings.cpp, api_status.cpp,
-// api_calls.cpp. Internal to admin/. Thread: as routeRequest(). Each throws
-// ApiError for client errors and lets db::DbError through (500).
+// in api_auth.cpp, api_extensions.cpp, api_trunks.cpp, api_dialplan.cpp,
+// api_settings.cpp, api_status.cpp, api_calls.cpp. Internal to admin/. Thread: as routeRequest().
+// Each throws ApiError for client errors and lets db::DbError through (500).
 #pragma once
 
 #include <Poco/JSON/Object.h>
@@ -43,6 +43,24 @@ ApiResponse createExtensions(Call& call);
 ApiResponse getExtension(Call& call);
 ApiResponse patchExtension(Call& call);
 ApiResponse deleteExtension(Call& call);
+
+ApiResponse listTrunks(Call& call);
+ApiResponse createTrunk(Call& call);
+ApiResponse getTrunk(Call& call);
+ApiResponse patchTrunk(Call& call);
+ApiResponse deleteTrunk(Call& call);
+
+ApiResponse listOutboundRoutes(Call& call);
+ApiResponse createOutboundRoute(Call& call);
+ApiResponse getOutboundRoute(Call& call);
+ApiResponse patchOutboundRoute(Call& call);
+ApiResponse deleteOutboundRoute(Call& call);
+
+ApiResponse listInboundNumbers(Call& call);
+ApiResponse createInboundNumber(Call& call);
+ApiResponse getInboundNumber(Call& call);
+ApiResponse patchInboundNumber(Call& call);
+ApiResponse deleteInboundNumber(Call& call);
 
 ApiResponse getSettings(Call& call);
 ApiResponse patchSettings(Call& call);

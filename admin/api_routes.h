@@ -7,7 +7,9 @@
 // Errors are JSON {"error": code, "field": name or null, "detail": words}:
 //   400 invalid_json, invalid_field, unknown_field, missing_field, weak_password
 //   401 unauthorized     403 forbidden        404 not_found
-//   405 method_not_allowed (with Allow)      409 conflict (duplicate extension)
+//   405 method_not_allowed (with Allow)      409 conflict (duplicate extension, trunk
+//                                            name, route name or inbound number;
+//                                            trunk still used)
 //   413 too_large         415 unsupported_media_type
 //   429 too_many_attempts (with Retry-After) 500 internal (db failure; logged)
 //

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "admin/address_syntax.h"
 #include "admin/api_handlers.h"
 #include "admin/json_fields.h"
 #include "admin/settings_schema.h"
@@ -23,61 +24,6 @@ std::vector<std::string_view> splitList(std::string_view text, char sep = ',') {
     text = text.substr(end + 1);
   }
   return out;
-}
-
-bool validHostname(std::string_view h) {
-  if (h.empty() || h.size() > 253) return false;
-  for (std::string_view label : splitList(h, '.')) {
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-      return false;
-    }
-    for (char c : label) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-    }
-  }
-  return true;
-}
-
-bool validHost(std::string_view h) {
-  Poco::Net::IPAddress ip;
-  return Poco::Net::IPAddress::tryParse(std::string(h), ip) || validHostname(h);
-}
-
-bool validPort(std::string_view p) {
-  if (p.empty() || p.size() > 5) return false;
-  if (!std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
-  const int v = std::stoi(std::string(p));
-  return v >= 1 && v <= 65535;
-}
-
-// host, host:port, [v6] or [v6]:port
-bool validHostPort(std::string_view item) {
-  if (!item.empty() && item.front() == '[') {
-    const auto close = item.find(']');
-    if (close == item.npos) return false;
-    Poco::Net::IPAddress ip;
-    if (!Poco::Net::IPAddress::tryParse(std::string(item.substr(1, close - 1)), ip)) return false;
-    const auto rest = item.substr(close + 1);
-    return rest.empty() || (rest.front() == ':' && validPort(rest.substr(1)));
-  }
-  const auto colon = item.find(':');
-  if (colon != item.npos && item.find(':', colon + 1) == item.npos) {
-    return validHost(item.substr(0, colon)) && validPort(item.substr(colon + 1));
-  }
-  return validHost(item);
-}
-
-bool validCidr(std::string_view item) {
-  const auto slash = item.find('/');
-  if (slash == item.npos) return false;
-  Poco::Net::IPAddress ip;
-  if (!Poco::Net::IPAddress::tryParse(std::string(item.substr(0, slash)), ip)) return false;
-  const auto bits = item.substr(slash + 1);
-  if (bits.empty() || bits.size() > 3 ||
-      !std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
-  }
-  return std::stoi(std::string(bits)) <= (ip.family() == Poco::Net::AddressFamily::IPv4 ? 32 : 128);
 }
 
 [[noreturn]] void invalid(const SettingSpec& s, const std::string& detail) {
@@ -126,8 +72,16 @@ std::string storedText(const SettingSpec& s, const Poco::JSON::Object& body) {
     }
     case SettingType::kSeconds:
       return std::to_string(*intField(body, key, s.min, s.max)) + "s";
+    case SettingType::kDigits: {
+      auto v = *stringField(body, key, static_cast<std::size_t>(s.max));
+      if (!std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        invalid(s, "must be digits only (up to " + std::to_string(s.max) + ")");
+      }
+      return v;
+    }
     case SettingType::kHostList:
-    case SettingType::kCidrList: {
+    case SettingType::kCidrList:
+    case SettingType::kPrefixList: {
       if (!body.isArray(key)) invalid(s, "must be a list of strings");
       const auto array = body.getArray(key);
       if (array->size() > 32) invalid(s, "must have at most 32 entries");
@@ -137,11 +91,14 @@ std::string storedText(const SettingSpec& s, const Poco::JSON::Object& body) {
         const Poco::Dynamic::Var item = array->get(static_cast<unsigned>(i));
         if (!item.isString()) invalid(s, "must be a list of strings");
         const std::string text = item.extract<std::string>();
-        const bool ok = s.type == SettingType::kHostList ? validHostPort(text) : validCidr(text);
+        const bool ok = s.type == SettingType::kHostList   ? validHostPort(text)
+                        : s.type == SettingType::kCidrList ? validCidr(text)
+                                                           : validDialPrefix(text);
         if (!ok) {
           invalid(s, "entry \"" + text.substr(0, 80) + "\" is not " +
-                         (s.type == SettingType::kHostList ? "a host or host:port"
-                                                           : "a network like 192.168.1.0/24"));
+                         (s.type == SettingType::kHostList   ? "a host or host:port"
+                          : s.type == SettingType::kCidrList ? "a network like 192.168.1.0/24"
+                                                             : "a dial prefix like 00 or +"));
         }
         if (!seen.insert(text).second) invalid(s, "lists \"" + text + "\" twice");
         joined += (joined.empty() ? "" : ",") + text;
@@ -165,7 +122,8 @@ Poco::Dynamic::Var jsonValue(const SettingSpec& s, const std::string& text) {
     case SettingType::kBool:
       return text == "true";
     case SettingType::kHostList:
-    case SettingType::kCidrList: {
+    case SettingType::kCidrList:
+    case SettingType::kPrefixList: {
       Poco::JSON::Array::Ptr array = new Poco::JSON::Array;
       for (auto item : splitList(text)) array->add(std::string(item));
       return array;

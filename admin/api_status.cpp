@@ -69,6 +69,10 @@ ApiResponse getStatus(Call& call) {
   if (call.services.status.nat) text = call.services.status.nat->natStatusJson();
   writeView(w, call.services.status.nat ? &text : nullptr,
             "NAT traversal does not report its state yet", "nat");
+  w.key("trunks");
+  if (call.services.status.trunks) text = call.services.status.trunks->trunkStatusJson();
+  writeView(w, call.services.status.trunks ? &text : nullptr,
+            "the SIP loop does not report trunk registrations", "trunks");
   w.key("restart_required").beginArray();
   if (call.services.restartRequired) {
     for (const auto& k : call.services.restartRequired()) w.value(k);

@@ -35,6 +35,21 @@ constexpr std::array kSettings{
                 3600},
     SettingSpec{"call.follow_redirects", T::kBool,
                 "3xx policy: follow a redirect (true) or pass the failure back (false)."},
+    // Outside calls through trunks (pbx/call/trunk_directory.h DialingRules);
+    // the trunk directory re-reads them at once.
+    SettingSpec{"dialing.international_prefixes", T::kPrefixList,
+                "Prefixes of international numbers (default 00, +).", 0, 0, "", false, true},
+    SettingSpec{"dialing.premium_prefixes", T::kPrefixList,
+                "Prefixes of premium-rate numbers (default 0900, 0137, 0190, 1900, 976).", 0, 0, "",
+                false, true},
+    SettingSpec{"dialing.national_prefix", T::kDigits,
+                "Numbers starting with it are national, other outside numbers local (default 0).",
+                0, 8, "", false, true},
+    SettingSpec{"dialing.inbound_default", T::kDigits,
+                "Extension that calls to an unknown inbound number ring; \"\" = 404.", 0, 15, "",
+                false, true},
+    SettingSpec{"dialing.allow_premium", T::kBool,
+                "Allow calls to premium-rate numbers (default false).", 0, 0, "", false, true},
     SettingSpec{"log.level", T::kEnum, "Log level of every component.", 0, 0,
                 "trace,debug,info,warn,error,off", false, true},
 };

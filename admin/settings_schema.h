@@ -10,16 +10,18 @@
 namespace duplex::admin {
 
 enum class SettingType {
-  kPort,      // integer 1-65535
-  kInt,       // integer within [min, max]
-  kBool,      // true/false
-  kEnum,      // one of `choices` (comma-separated)
-  kHost,      // hostname or IP literal; "" = not set
-  kHostList,  // list of hostnames / IP literals (optionally :port)
-  kCidrList,  // list of CIDR networks
-  kText,      // free text without control characters
-  kProvider,  // "", "dyndns", "noip" or an http:// / https:// update URL
-  kSeconds,   // integer seconds within [min, max]; stored as "<n>s" like duplex.conf
+  kPort,        // integer 1-65535
+  kInt,         // integer within [min, max]
+  kBool,        // true/false
+  kEnum,        // one of `choices` (comma-separated)
+  kHost,        // hostname or IP literal; "" = not set
+  kHostList,    // list of hostnames / IP literals (optionally :port)
+  kCidrList,    // list of CIDR networks
+  kText,        // free text without control characters
+  kProvider,    // "", "dyndns", "noip" or an http:// / https:// update URL
+  kSeconds,     // integer seconds within [min, max]; stored as "<n>s" like duplex.conf
+  kPrefixList,  // list of dial prefixes: digits, '*', '#', optional leading '+'
+  kDigits,      // 0 to `max` digits
 };
 
 struct SettingSpec {

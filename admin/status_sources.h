@@ -31,9 +31,20 @@ class NatStatusView {
   virtual std::string natStatusJson() = 0;
 };
 
+// SIP trunks: a JSON array, one object per configured trunk with "id",
+// "name", "enabled", "state" (registered, registering, failed, disabled,
+// not_required), "last_error", "registered_until" and "next_attempt" (unix
+// seconds or null), "contact", "behind_nat", "keepalive_status".
+class TrunkStatusView {
+ public:
+  virtual ~TrunkStatusView() = default;
+  virtual std::string trunkStatusJson() = 0;
+};
+
 struct StatusSources {
-  ActiveCallsView* calls = nullptr;  // nullptr: not available yet
-  NatStatusView* nat = nullptr;      // nullptr: not available yet
+  ActiveCallsView* calls = nullptr;   // nullptr: not available yet
+  NatStatusView* nat = nullptr;       // nullptr: not available yet
+  TrunkStatusView* trunks = nullptr;  // nullptr: not available (no SIP loop)
 };
 
 }  // namespace duplex::admin

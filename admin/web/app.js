@@ -140,6 +140,19 @@ function renderRouter(nat) {
   }
 }
 
+// Trunk registrations: state, why it failed, when it expires / is tried next.
+function renderTrunks(trunks) {
+  const tbody = $("trunks");
+  tbody.textContent = "";
+  if (notAvailable(trunks)) { tbody.appendChild(row(["Not available: " + trunks.detail])); return; }
+  if (!trunks.length) { tbody.appendChild(row(["No trunk is configured."])); return; }
+  const when = (t) => (t ? new Date(t * 1000).toLocaleString() : "");
+  for (const t of trunks) {
+    const state = t.state.replace("_", " ") + (t.behind_nat ? " (behind NAT)" : "");
+    tbody.appendChild(row([t.name, state, t.last_error, when(t.registered_until), when(t.next_attempt), t.contact]));
+  }
+}
+
 async function loadStatus() {
   try {
     const s = await api("GET", "/api/v1/status");
@@ -151,6 +164,7 @@ async function loadStatus() {
     for (const r of s.registrations) {
       tbody.appendChild(row([r.extension, r.contact, r.source, r.transport, r.behind_nat ? "yes" : "no", r.user_agent, r.expires_in_s + " s"]));
     }
+    renderTrunks(s.trunks);
     renderCalls(s.active_calls);
     renderRouter(s.nat);
   } catch (e) { if (e.message !== "unauthorized") say(e.message); }
