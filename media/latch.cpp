@@ -39,7 +39,18 @@ Latch::Verdict Latch::onPacket(const UdpAddress& source, TimePoint now,
     if (companion != nullptr && companion->isSet()) return Verdict::kDrop;
   }
   if (!window_start_) window_start_ = now;
-  if (!learning(now)) return Verdict::kDrop;  // locked after the window
+  if (!learning(now)) {
+    // Locked after the window. A stranger's latch (rank 1) is no lock: a
+    // spray that reached the port before the phone spoke (ringing, a late
+    // first packet) opened the window; the phone's own packets, from its
+    // SDP or signalling address, still take the leg over.
+    if (latched_.isSet() && latched_rank_ == 1 && r > 1) {
+      latched_ = source;
+      latched_rank_ = r;
+      return Verdict::kLatched;
+    }
+    return Verdict::kDrop;
+  }
   if (!latched_.isSet() || r > latched_rank_) {
     latched_ = source;
     latched_rank_ = r;

@@ -16,7 +16,11 @@
 //     socket, when the leg's RTP is latched and the source's IP differs from
 //     it (`companion`): RTCP comes from where RTP comes from.
 //   - After the window the latch is locked: only the latched source is
-//     accepted; everything else is dropped (the caller counts it).
+//     accepted; everything else is dropped (the caller counts it). One
+//     exception: a latch of rank 1 (a stranger: a spray that arrived before
+//     the phone spoke opened the window) still gives way to a source of rank
+//     2 or 3 after the window, so an attacker spraying the port while the
+//     call rings cannot keep the leg once the phone's own packets come.
 //   - destination(): the latched source; before any latch, the SDP address,
 //     except when a reset kept the SDP address unchanged or gave none
 //     (0.0.0.0 hold): then the previous latch stays the destination until a

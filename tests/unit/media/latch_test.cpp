@@ -73,13 +73,76 @@ TEST_F(LatchTest, AttackerSingleAndBurstDuringWindowDoNotSwitch) {
 }
 
 TEST_F(LatchTest, LockedAfterWindowEvenForTheSdpAddress) {
-  latch.reset(sdp, UdpAddress());
+  latch.reset(sdp, signal);  // the NAT source is the phone's (its SIP came from there)
   ASSERT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);
   clock.advance(2s);
   EXPECT_FALSE(latch.learning(clock.now()));
   EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kDrop);
   EXPECT_EQ(latch.onPacket(sdp, clock.now()), V::kDrop);  // too late: locked
   EXPECT_EQ(latch.onPacket(nat, clock.now()), V::kAccept);
+  EXPECT_EQ(latch.destination(), nat);
+}
+
+// The attacker's spray reaches the port first, as single packets and as
+// in-sequence bursts from two ports, and opens the window; the phone's
+// packets from its SDP address come 400 ms later: the leg ends latched to
+// the SDP address and the attacker's later packets are dropped.
+TEST_F(LatchTest, SprayFirstThenSdpAddressInsideWindowEndsOnSdpAddress) {
+  latch.reset(sdp, signal);
+  const UdpAddress attacker2 = addr("203.0.113.66", 4002);
+  EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kLatched);  // first of all: latches
+  for (int i = 0; i < 40; ++i) {  // a 20 ms in-sequence burst from both ports
+    clock.advance(10ms);
+    EXPECT_NE(latch.onPacket(attacker, clock.now()), V::kLatched);
+    EXPECT_EQ(latch.onPacket(attacker2, clock.now()), V::kDrop);  // equal rank never switches
+  }
+  EXPECT_EQ(latch.destination(), attacker);
+  EXPECT_EQ(latch.onPacket(sdp, clock.now()), V::kLatched);  // 400 ms: the phone speaks
+  EXPECT_EQ(latch.destination(), sdp);
+  for (int i = 0; i < 200; ++i) {  // the burst goes on, inside and after the window
+    clock.advance(10ms);
+    EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kDrop);
+    EXPECT_EQ(latch.onPacket(attacker2, clock.now()), V::kDrop);
+    EXPECT_EQ(latch.onPacket(sdp, clock.now()), V::kAccept);
+  }
+  EXPECT_FALSE(latch.learning(clock.now()));
+  EXPECT_EQ(latch.latched(), sdp);
+  EXPECT_EQ(latch.destination(), sdp);
+}
+
+// The same spray during ringing: it opens the window seconds before the
+// phone's first packet. The stranger's latch is no lock: the phone, from its
+// SDP address, takes the leg when it speaks; then it is locked for good.
+TEST_F(LatchTest, SprayThatOpenedTheWindowLongBeforeThePhoneDoesNotKeepTheLeg) {
+  latch.reset(sdp, signal);
+  for (int i = 0; i < 500; ++i) {  // 5 s of in-sequence burst, window long over
+    latch.onPacket(attacker, clock.now());
+    clock.advance(10ms);
+  }
+  EXPECT_FALSE(latch.learning(clock.now()));
+  EXPECT_EQ(latch.destination(), attacker);
+  EXPECT_EQ(latch.onPacket(sdp, clock.now()), V::kLatched);
+  EXPECT_EQ(latch.destination(), sdp);
+  for (int i = 0; i < 100; ++i) {
+    clock.advance(10ms);
+    EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kDrop);
+    EXPECT_EQ(
+        latch.onPacket(addr("203.0.113.66", static_cast<std::uint16_t>(6000 + i)), clock.now()),
+        V::kDrop);
+  }
+  EXPECT_EQ(latch.onPacket(nat, clock.now()), V::kDrop);  // the phone's IP, but locked on it
+  EXPECT_EQ(latch.destination(), sdp);
+}
+
+// ... and a NATed phone (SDP private, packets from the IP its SIP came from)
+// takes the leg from the stranger in the same way.
+TEST_F(LatchTest, SprayBeforeNatedPhoneGivesWayToTheSignallingIp) {
+  latch.reset(sdp, signal);
+  ASSERT_EQ(latch.onPacket(attacker, clock.now()), V::kLatched);
+  clock.advance(3s);
+  EXPECT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);
+  clock.advance(20ms);
+  EXPECT_EQ(latch.onPacket(attacker, clock.now()), V::kDrop);
   EXPECT_EQ(latch.destination(), nat);
 }
 

@@ -117,6 +117,36 @@ TEST_F(RelaySessionTest, ForeignPacketsAreDroppedCountedAndNeverForwarded) {
   EXPECT_EQ(s.b.rtp_packets_in, 1u);
 }
 
+// A third party sprays B's relay port with an in-sequence burst before B's
+// phone sends anything (it opens the learning window and latches first);
+// B's phone then speaks from its NAT address (its SIP came from that IP),
+// inside the window and after it. B ends latched to its phone: what A sends
+// goes there, and the attacker's packets are dropped and reach nobody.
+TEST_F(RelaySessionTest, SprayBeforeThePhoneDoesNotKeepTheLeg) {
+  const UdpAddress attacker = addr("203.0.113.66", 7777);
+  std::uint16_t seq = 1000;
+  for (int i = 0; i < 50; ++i) {  // the burst: 10 ms apart, in sequence
+    send(Leg::kB, attacker, seq++);
+    clock.advance(10ms);
+  }
+  const UdpAddress* to = send(Leg::kA, phoneA, 1);
+  ASSERT_NE(to, nullptr);
+  EXPECT_EQ(*to, attacker);  // the stranger holds B for now...
+  clock.advance(2500ms);     // ... past the window it opened
+  ASSERT_NE(send(Leg::kB, natB, 1), nullptr);
+  EXPECT_EQ(session.latched(Leg::kB, Channel::kRtp), natB);
+  for (int i = 0; i < 100; ++i) {
+    clock.advance(10ms);
+    EXPECT_EQ(send(Leg::kB, attacker, seq++), nullptr);  // never forwarded to A
+    to = send(Leg::kA, phoneA, static_cast<std::uint16_t>(2 + i));
+    ASSERT_NE(to, nullptr);
+    EXPECT_EQ(*to, natB);  // and A's audio never goes to the attacker again
+  }
+  const SessionStats s = session.stats(clock.now());
+  EXPECT_EQ(s.b.foreign_dropped, 100u);
+  EXPECT_EQ(s.b.latched_source, "198.51.100.9:40000");
+}
+
 TEST_F(RelaySessionTest, NonRtpIsLatchedButNotForwarded) {
   const std::uint8_t keepalive[4] = {0, 0, 0, 0};
   bool latched = false;
