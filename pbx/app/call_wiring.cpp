@@ -139,8 +139,8 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
                             *directory_, registrar, *addresses, *media_, *records_},
       settings);
   b2bua_->setScheduleObserver([this] { arm(); });
-  for (sip::Method m :
-       {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate, sip::Method::kInfo}) {
+  for (sip::Method m : {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate,
+                        sip::Method::kInfo, sip::Method::kPrack}) {
     endpoint_.setHandler(m, b2bua_.get());
   }
   armRefresh();
@@ -152,8 +152,8 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
 CallWiring::~CallWiring() {
   timer_.cancel();
   refreshTimer_.cancel();
-  for (sip::Method m :
-       {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate, sip::Method::kInfo}) {
+  for (sip::Method m : {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate,
+                        sip::Method::kInfo, sip::Method::kPrack}) {
     endpoint_.setHandler(m, nullptr);
   }
   b2bua_.reset();

@@ -43,6 +43,9 @@ static sip::EndpointOptions endpointOptions(const SipConfig& config) {
   options.timers.t1 = config.t1;
   options.timers.t2 = config.t2;
   options.timers.t4 = config.t4;
+  // RFC 3262: reliable provisionals are relayed (call control); an INVITE
+  // with Require: 100rel is accepted, not answered 420.
+  options.supported = {"100rel"};
   return options;
 }
 

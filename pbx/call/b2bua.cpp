@@ -267,7 +267,10 @@ void B2buaState::onInvite(sip::TransactionId id, const sip::Message& invite) {
     }
     return;
   }
-  if (invite.body().empty() || !isSdp(invite)) {
+  // No body: a late offer (RFC 3261 13.2.1), the callee's 2xx will make
+  // the offer. A body of another kind cannot be relayed.
+  const bool lateOffer = invite.body().empty();
+  if (!lateOffer && !isSdp(invite)) {
     reject(id, 488, "SDP offer required");
     return;
   }
@@ -293,8 +296,22 @@ void B2buaState::onInvite(sip::TransactionId id, const sip::Message& invite) {
   }
   call.caller.dialog = std::move(dialog).value();
 
+  // RFC 3262: 100rel is offered to the callee only when the caller can do it.
+  for (std::string_view t : invite.optionTags(sip::HeaderId::kRequire)) {
+    call.prov.callerRequires |= t == "100rel";
+  }
+  for (std::string_view t : invite.optionTags(sip::HeaderId::kSupported)) {
+    call.prov.callerSupports |= t == "100rel";
+  }
+  call.prov.callerSupports |= call.prov.callerRequires;
+  // RFC 3262 3: the first RSeq is random (below 2**31).
+  call.prov.nextRSeq =
+      1 + static_cast<std::uint32_t>(std::hash<std::string>{}(svc.endpoint.newTag()) % 0x7fffff00u);
+  call.lateOffer = lateOffer;
+
   // Media: the caller's offer rewritten toward the callee side (on the
-  // address the first binding can reach).
+  // address the first binding can reach; startForks() rewrites it again for
+  // bindings that reach another address).
   call.media = svc.media.create(invite.callId().value_or(""));
   if (call.media == 0) {
     reject(id, 503, "No media ports available");
@@ -303,14 +320,17 @@ void B2buaState::onInvite(sip::TransactionId id, const sip::Message& invite) {
   const registrar::SendTo& first = call.routing.locations.front().sendTo;
   const std::string calleeAdvertised =
       svc.addresses.advertisedFor(first.destination.ip, first.local.ip);
-  SdpRewrite offer = svc.media.rewrite(call.media, CallSide::kCaller, invite.body(),
-                                       origin.source.ip, calleeAdvertised);
-  if (!offer.ok()) {
-    svc.media.release(call.media, [](MediaSessions::Facts) {});
-    reject(id, offer.status, offer.reason);
-    return;
+  if (!lateOffer) {
+    SdpRewrite offer = svc.media.rewrite(call.media, CallSide::kCaller, invite.body(),
+                                         origin.source.ip, calleeAdvertised);
+    if (!offer.ok()) {
+      svc.media.release(call.media, [](MediaSessions::Facts) {});
+      reject(id, offer.status, offer.reason);
+      return;
+    }
+    call.callerOfferForCallee = offer.body;
+    call.offersByAddress.emplace_back(calleeAdvertised, std::move(offer.body));
   }
-  call.callerOfferForCallee = std::move(offer.body);
   call.calleeCallId = concat(svc.endpoint.newTag(), svc.endpoint.newTag(), "@", calleeAdvertised);
   byInviteTx[id] = call.id;
   byDialog[dialogKey(call.caller.dialog->callId(), call.caller.dialog->localTag())] = {
@@ -350,9 +370,22 @@ void B2buaState::startForks(B2bua::Call& call) {
     m.addHeader("Call-ID", call.calleeCallId);
     m.addHeader("CSeq", "1 INVITE");
     m.addHeader("Contact", concat("<sip:", call.routing.caller, "@", host, ">"));
-    m.addHeader("Allow", "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS");
+    m.addHeader("Allow", "INVITE, ACK, CANCEL, BYE, PRACK, UPDATE, INFO, OPTIONS");
+    if (call.prov.callerSupports) m.addHeader("Supported", "100rel");
     if (!settings.serverHeader.empty()) m.addHeader("User-Agent", settings.serverHeader);
-    m.setBody("application/sdp", call.callerOfferForCallee);
+    if (call.lateOffer) {
+      m.addHeader("Content-Length", "0");  // RFC 3261 20.14: no offer, an empty body
+    } else {
+      std::optional<std::string> offer = offerFor(call, fork.advertised);
+      if (!offer) {
+        fork.done = true;
+        fork.status = 488;
+        fork.reason = "Not Acceptable Here";
+        call.forks.push_back(std::move(fork));
+        continue;
+      }
+      m.setBody("application/sdp", *offer);
+    }
     fork.invite = m.clone();
     auto tx = svc.endpoint.sendRequest(std::move(m), fork.to, &self);
     if (!tx) {
@@ -393,6 +426,13 @@ void B2buaState::fireTimers(sip::Clock::TimePoint now) {
     B2bua::Call* call = find(id);
     if (call == nullptr) continue;
     retransmitTwoHundreds(*call, now);
+    call = find(id);
+    if (call != nullptr) retransmitReliable(*call, now);
+    call = find(id);
+    if (call != nullptr && call->awaitingAckAnswer && call->ackAnswerBy &&
+        *call->ackAnswerBy <= now) {
+      finishLateOffer(*call, nullptr);
+    }
     call = find(id);
     if (call != nullptr && call->state == CallState::kRinging && call->noAnswerAt &&
         *call->noAnswerAt <= now) {

@@ -15,16 +15,42 @@
 // (SDP rewritten, so hold and media moves reach the relay), and one call
 // record per call at its end.
 //
+// Before the answer (b2bua_early.cpp):
+// - Parallel forks: the caller's offer is rewritten per fork, toward the
+//   address chosen for that binding (a LAN phone gets the LAN address, a
+//   remote phone the public one; same relay port), once per distinct address.
+// - 100rel/PRACK (RFC 3262): offered to the callees (Supported: 100rel) only
+//   when the caller's INVITE has Supported or Require: 100rel. A callee's
+//   reliable 18x reaches the caller as a reliable 18x with an RSeq of the
+//   PBX, retransmitted by the PBX from T1 (doubling) until the caller's
+//   PRACK, which goes on to that callee with its RAck mapped back (SDP in
+//   18x, PRACK and their 200s rewritten); the callee's retransmissions are
+//   not relayed again. No PRACK within 64*T1: the caller gets 500 and the
+//   callees a CANCEL. One reliable 18x is outstanding at a time; later 18x
+//   wait for its PRACK (RFC 3262 3). A caller with Require: 100rel gets even
+//   the callee's unreliable 18x reliably (its PRACK is answered by the PBX);
+//   a callee that sends reliable 18x unasked is PRACKed by the PBX and the
+//   caller gets them unreliably. A PRACK matching no reliable 18x gets 481.
+// - Late offer: an INVITE without SDP goes to the callees without SDP; the
+//   winning 2xx carries the offer (rewritten toward the caller, in our 200)
+//   and its ACK waits for the caller's ACK, whose SDP answer is rewritten
+//   into it. An ACK without (usable) SDP, a BYE instead of the ACK, or no ACK
+//   within 64*T1 (on any transport) ends the call: ACK to the callee, then
+//   BYE to both, "late offer: ..." in the record. The offer may also come in
+//   a reliable 18x and the answer in the PRACK (then the 2xx needs no SDP).
+// - UPDATE and INFO in the early dialogs (RFC 3311 5.1, RFC 6086): the
+//   caller's go to the fork that sent the last provisional with a To tag
+//   (with forks, the early dialog the caller is in), a callee's go to the
+//   caller; SDP rewritten both ways, UPDATE glare gets 491. Before any callee
+//   has an early dialog (a 180 without To tag) they get 491, like a re-INVITE
+//   before the answer.
+//
 // 3xx from a callee is not followed unless follow_redirects_internal is set,
 // and then only to internal extensions (toll fraud: a phone could redirect a
 // call to a premium number); otherwise the caller gets 480 "Redirect Not
-// Followed". 100rel/PRACK is not offered (Supported is not passed on), so
-// callees send unreliable provisionals; an ACK carrying SDP is not relayed,
-// so an INVITE without SDP (late offer) gets 488 "SDP offer required". A
-// 401/407 a peer answers to a relayed request becomes 500 toward the other
-// side (the PBX holds no credentials for peers yet; trunks will). Early
-// UPDATE/INFO (before the answer) get 491. With parallel forks the caller's
-// offer is rewritten once, toward the address chosen for the first binding.
+// Followed". A 401/407 a peer answers to a relayed request becomes 500
+// toward the other side (the PBX holds no credentials for peers yet; trunks
+// will).
 //
 // Addresses: every message on a leg (Via, Contact, SDP, retransmissions,
 // ACK, CANCEL, BYE, re-INVITE) uses the address chosen for that leg once,
@@ -34,8 +60,8 @@
 // PRACK; ACK and CANCEL reach it through the INVITE handler; arms a loop
 // timer at nextDeadline()). Thread: the SIP loop only, like the endpoint,
 // registrar and authenticator it uses. Untrusted input never throws: every
-// problem is a response (400/403/404/407/480/482/483/484/486/487/488/491/
-// 500/503) with a precise reason.
+// problem is a response (400/403/404/407/480/481/482/483/484/486/487/488/
+// 491/500/503) with a precise reason.
 #pragma once
 
 #include <chrono>

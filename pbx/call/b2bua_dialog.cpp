@@ -42,9 +42,20 @@ std::pair<B2bua::Call*, CallSide> B2buaState::findDialog(const sip::Message& mes
 
 void B2buaState::onInDialog(sip::TransactionId id, const sip::Message& request) {
   auto [call, side] = findDialog(request);
+  std::optional<std::size_t> fork;
+  if (std::size_t i = 0; call == nullptr && findEarlyDialog(request, call, i)) {
+    side = CallSide::kCallee;  // from a callee's early dialog
+    fork = i;
+  }
   if (call == nullptr || call->state == CallState::kEnded) {
     // RFC 3261 12.2.2: a request for a dialog we do not know.
     svc.endpoint.respond(id, 481, "Call/Transaction Does Not Exist");
+    return;
+  }
+  const sip::Method method = request.method();
+  if (fork || method == sip::Method::kPrack ||
+      (call->state == CallState::kRinging && method != sip::Method::kBye)) {
+    onEarlyRequest(id, request, *call, side, fork);  // b2bua_early.cpp
     return;
   }
   Leg& from = side == CallSide::kCaller ? call->caller : call->callee;
@@ -53,9 +64,18 @@ void B2buaState::onInDialog(sip::TransactionId id, const sip::Message& request) 
     svc.endpoint.respond(id, error->status, error->reason);
     return;
   }
-  const sip::Method method = request.method();
   if (method == sip::Method::kBye) {
     svc.endpoint.respond(id, 200, "OK");
+    if (call->awaitingAckAnswer && side == CallSide::kCaller) {
+      // Late offer: a BYE instead of the ACK; the callee's 2xx still gets
+      // its ACK before the BYE.
+      call->awaitingAckAnswer = false;
+      sip::Message ack = call->callee.dialog->makeRequest(
+          sip::Method::kAck, sip::transportName(call->callee.transport), call->callee.viaSentBy(),
+          newBranch(svc.endpoint), 1);
+      call->callee.ack = ack.serialize();
+      svc.endpoint.transactions().sendStateless(ack, call->callee.to);
+    }
     from.dialog->terminate();
     from.twoHundred.active = false;
     const std::string_view who = side == CallSide::kCaller ? "caller" : "callee";
@@ -70,8 +90,7 @@ void B2buaState::onInDialog(sip::TransactionId id, const sip::Message& request) 
     endCall(*call, who, "BYE", db::Disposition::answered);
     return;
   }
-  if (call->state != CallState::kAnswered || !to.dialog) {
-    // Early-dialog UPDATE/INFO are not relayed; the caller retries.
+  if (call->state != CallState::kAnswered || !to.dialog || call->awaitingAckAnswer) {
     svc.endpoint.respond(id, 491, "Request Pending");
     return;
   }
@@ -108,6 +127,10 @@ void B2buaState::onInDialog(sip::TransactionId id, const sip::Message& request) 
 
 void B2buaState::onRelayResponse(sip::TransactionId /*id*/, const Relay& relay,
                                  const sip::Message& response) {
+  if (relay.fork) {
+    onEarlyRelayResponse(relay, response);  // b2bua_early.cpp
+    return;
+  }
   B2bua::Call* call = find(relay.call);
   const int status = response.statusCode();
   if (call == nullptr || relay.method == sip::Method::kBye || status < 200) return;
@@ -172,6 +195,11 @@ void B2buaState::onAck(sip::TransactionId id, const sip::Message& ack) {
   if (leg.twoHundred.active && cseq && cseq->number == leg.twoHundred.cseq) {
     leg.twoHundred.active = false;
   }
+  auto inviteCSeq = call->callerInvite.cseq();
+  if (side == CallSide::kCaller && call->awaitingAckAnswer && cseq && inviteCSeq &&
+      cseq->number == inviteCSeq->number) {
+    finishLateOffer(*call, &ack);  // the answer to the callee's offer
+  }
 }
 
 void B2buaState::startTwoHundred(B2bua::Call& call, Leg& leg, sip::TransactionId server,
@@ -197,6 +225,10 @@ void B2buaState::retransmitTwoHundreds(B2bua::Call& call, sip::Clock::TimePoint 
     if (now >= p.giveUp) {
       // RFC 3261 13.3.1.4: no ACK within 64*T1: end the session with a BYE.
       p.active = false;
+      if (call.awaitingAckAnswer) {
+        finishLateOffer(call, nullptr);  // late offer: ACK without answer, BYE both
+        return;
+      }
       if (call.state == CallState::kAnswered) {
         sendBye(call, CallSide::kCaller);
         sendBye(call, CallSide::kCallee);

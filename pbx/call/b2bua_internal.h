@@ -1,10 +1,12 @@
 // The state behind B2bua (b2bua.h), shared by b2bua.cpp (new calls:
 // authentication, routing, legs), b2bua_legs.cpp (responses of the callee
-// legs, forwarding, the end of a call and its record) and b2bua_dialog.cpp
-// (in-dialog requests: ACK, BYE, re-INVITE, UPDATE, INFO). Internal to
-// pbx/call. Thread: the SIP loop.
+// legs, forwarding, the end of a call and its record), b2bua_dialog.cpp
+// (in-dialog requests: ACK, BYE, re-INVITE, UPDATE, INFO) and
+// b2bua_early.cpp (before the answer: offers per fork, 100rel/PRACK, late
+// offer, early UPDATE/INFO). Internal to pbx/call. Thread: the SIP loop.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -27,9 +29,11 @@ struct Fork {
   bool done = false;  // final response (or timeout) received
   int status = 0;     // that final status
   std::string reason;
-  std::string contactUser;  // 3xx: the first Contact's user part
-  std::string advertised;   // our host toward this binding
-  std::uint16_t port = 0;   // our SIP port toward it
+  std::string contactUser;     // 3xx: the first Contact's user part
+  std::string advertised;      // our host toward this binding
+  std::uint16_t port = 0;      // our SIP port toward it
+  std::uint32_t lastRSeq = 0;  // RFC 3262: the highest RSeq of its reliable 1xx seen
+  bool offerAnswered = false;  // an offer/answer completed in its early dialog
 };
 
 // A request relayed from one leg to the other, waiting for its answer.
@@ -38,6 +42,7 @@ struct Relay {
   CallSide from = CallSide::kCaller;  // the side that sent the request
   sip::TransactionId server = 0;      // its server transaction
   sip::Method method = sip::Method::kUnknown;
+  std::optional<std::size_t> fork{};  // early dialog: the callee fork it went to / came from
   bool answered = false;  // INVITE: its 2xx came and was ACKed; a retransmission is ACKed again
 };
 
@@ -66,6 +71,34 @@ struct Leg {
 
 enum class CallState : std::uint8_t { kRinging, kAnswered, kEnded };
 
+// A provisional response toward the caller (b2bua_early.cpp). Reliable ones
+// (RFC 3262) carry our own RSeq and are retransmitted until the caller's
+// PRACK; `fork`/`forkRSeq` name the callee's reliable 1xx it relays (the
+// PRACK goes on to that fork), unset when the PBX made it reliable itself.
+struct Provisional {
+  int status = 180;
+  std::string reason;
+  std::string sdp;
+  std::optional<std::size_t> fork;
+  std::uint32_t forkRSeq = 0;  // 0: the callee's was unreliable
+  bool reliable = false;       // toward the caller
+};
+
+struct ReliableProvisionals {
+  bool callerSupports = false;  // Supported or Require: 100rel in the caller's INVITE
+  bool callerRequires = false;  // Require: 100rel: every 1xx but 100 must be reliable
+  std::uint32_t nextRSeq = 1;
+  // The one unacknowledged reliable 1xx (RFC 3262 3: only one at a time).
+  std::optional<Provisional> outstanding;
+  std::uint32_t outstandingRSeq = 0;
+  std::uint32_t lastAckedRSeq = 0;
+  std::string wire;
+  sip::Clock::TimePoint next{};
+  sip::Clock::TimePoint giveUp{};
+  std::chrono::milliseconds interval{};
+  std::deque<Provisional> queued;  // waiting for that PRACK
+};
+
 struct B2bua::Call {
   std::uint64_t id = 0;
   CallState state = CallState::kRinging;
@@ -77,7 +110,15 @@ struct B2bua::Call {
   std::vector<Fork> forks;
   std::optional<std::size_t> winner;
   RoutingContext routing;
-  std::string callerOfferForCallee;  // the caller's SDP rewritten for the callee side
+  std::string callerOfferForCallee;  // the caller's SDP rewritten for the first binding
+  // The caller's offer rewritten per address advertised to a binding
+  // (parallel forks: a LAN phone and a remote phone each get theirs).
+  std::vector<std::pair<std::string, std::string>> offersByAddress;
+  bool lateOffer = false;          // the caller's INVITE had no SDP
+  bool awaitingAckAnswer = false;  // late offer: the callee's 2xx waits for the caller's ACK
+  std::optional<sip::Clock::TimePoint> ackAnswerBy;  // ... until then (64*T1)
+  std::optional<std::size_t> earlyFork;              // the fork of the last 1xx with a To tag
+  ReliableProvisionals prov;
   MediaSessions::SessionId media = 0;
   std::optional<sip::Clock::TimePoint> noAnswerAt;
   std::uint64_t timerGeneration = 0;
@@ -154,6 +195,21 @@ struct B2buaState {
   void startTwoHundred(B2bua::Call& call, Leg& leg, sip::TransactionId server,
                        const sip::Message& response);
   std::pair<B2bua::Call*, CallSide> findDialog(const sip::Message& message);
+
+  // b2bua_early.cpp: offers per fork, 100rel, late offer, early UPDATE/INFO
+  std::optional<std::string> offerFor(B2bua::Call& call, const std::string& advertised);
+  void relayProvisional(B2bua::Call& call, std::size_t fork, const sip::Message& response);
+  void sendProvisional(B2bua::Call& call, Provisional p);
+  void retransmitReliable(B2bua::Call& call, sip::Clock::TimePoint now);
+  void stopProvisionals(B2bua::Call& call);
+  void prackFork(B2bua::Call& call, std::size_t fork, std::uint32_t rseq);
+  // A caller's PRACK, or an UPDATE/INFO in an early dialog (either side).
+  bool findEarlyDialog(const sip::Message& request, B2bua::Call*& call, std::size_t& fork);
+  void onEarlyRequest(sip::TransactionId id, const sip::Message& request, B2bua::Call& call,
+                      CallSide side, std::optional<std::size_t> fork);
+  void onPrack(sip::TransactionId id, const sip::Message& prack, B2bua::Call& call);
+  void onEarlyRelayResponse(const Relay& relay, const sip::Message& response);
+  void finishLateOffer(B2bua::Call& call, const sip::Message* ack);
 };
 
 std::string dialogKey(std::string_view call_id, std::string_view local_tag);

@@ -83,16 +83,7 @@ void B2buaState::onForkResponse(B2bua::Call& call, std::size_t i, const sip::Mes
     }
     if (f.dialog) f.dialog->onResponse(response);
   }
-  std::string sdp;
-  if (isSdp(response)) {
-    // Early media (183): the callee's SDP rewritten toward the caller. A
-    // second 183 with other SDP is rewritten again (the relay re-learns).
-    SdpRewrite early = svc.media.rewrite(call.media, CallSide::kCallee, response.body(),
-                                         f.to.endpoint.ip, call.caller.advertised);
-    if (early.ok()) sdp = std::move(early.body);
-  }
-  sendToCaller(call, status == 181 || status == 182 || status == 183 ? status : 180,
-               status == 183 ? "Session Progress" : "Ringing", sdp);
+  relayProvisional(call, i, response);  // b2bua_early.cpp: SDP, 100rel
 }
 
 void B2buaState::answer(B2bua::Call& call, std::size_t i, const sip::Message& response) {
@@ -115,25 +106,42 @@ void B2buaState::answer(B2bua::Call& call, std::size_t i, const sip::Message& re
   call.callee.transport = f.to.transport;
   call.callee.advertised = f.advertised;
   call.callee.port = f.port;
-  // RFC 3261 13.2.2.4: the ACK for a 2xx is built by the UAC core.
-  sip::Message ack =
-      call.callee.dialog->makeRequest(sip::Method::kAck, sip::transportName(call.callee.transport),
-                                      call.callee.viaSentBy(), newBranch(svc.endpoint), 1);
-  call.callee.ack = ack.serialize();
-  svc.endpoint.transactions().sendStateless(ack, call.callee.to);
+  // Late offer: this 2xx carries the offer; its ACK carries the caller's
+  // answer, so it waits for the caller's ACK (finishLateOffer).
+  const bool ackWaits = call.lateOffer && !f.offerAnswered && isSdp(response);
+  auto ackCallee = [&] {
+    // RFC 3261 13.2.2.4: the ACK for a 2xx is built by the UAC core.
+    sip::Message ack = call.callee.dialog->makeRequest(
+        sip::Method::kAck, sip::transportName(call.callee.transport), call.callee.viaSentBy(),
+        newBranch(svc.endpoint), 1);
+    call.callee.ack = ack.serialize();
+    svc.endpoint.transactions().sendStateless(ack, call.callee.to);
+  };
+  if (!ackWaits) ackCallee();
   cancelForks(call, i);
+  stopProvisionals(call);
 
-  if (!isSdp(response)) {
+  SdpRewrite sdp;
+  if (isSdp(response)) {
+    sdp = svc.media.rewrite(call.media, CallSide::kCallee, response.body(),
+                            call.callee.to.endpoint.ip, call.caller.advertised);
+  } else if (!f.offerAnswered) {
     sendBye(call, CallSide::kCallee);
     failCall(call, 488, "Callee answered without SDP", db::Disposition::failed);
     return;
   }
-  SdpRewrite sdp = svc.media.rewrite(call.media, CallSide::kCallee, response.body(),
-                                     call.callee.to.endpoint.ip, call.caller.advertised);
+  // else: the offer/answer completed in the early dialog (reliable 1xx,
+  // PRACK): the 2xx needs no SDP (RFC 3261 13.2.1).
   if (!sdp.ok()) {
+    if (ackWaits) ackCallee();
     sendBye(call, CallSide::kCallee);
     failCall(call, 488, sdp.reason, db::Disposition::failed);
     return;
+  }
+  if (ackWaits) {
+    call.awaitingAckAnswer = true;
+    call.ackAnswerBy = svc.clock.now() + 64 * settings.t1;
+    schedule(call, *call.ackAnswerBy);
   }
   svc.media.answered(call.media);
   call.state = CallState::kAnswered;
@@ -262,7 +270,7 @@ bool B2buaState::sendToCaller(B2bua::Call& call, int status, std::string_view re
       sip::Message::responseTo(call.callerInvite, status, reason, call.caller.dialog->localTag());
   if (status < 300) r.addHeader("Contact", concat("<", call.caller.contact(), ">"));
   if (status >= 200 && status < 300) {
-    r.addHeader("Allow", "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS");
+    r.addHeader("Allow", "INVITE, ACK, CANCEL, BYE, PRACK, UPDATE, INFO, OPTIONS");
   }
   if (!settings.serverHeader.empty()) r.addHeader("Server", settings.serverHeader);
   if (!sdp.empty()) r.setBody("application/sdp", sdp);

@@ -26,8 +26,8 @@ CallFixture::CallFixture() : authenticator(kSecret, kRealm, failures) {
       B2bua::Services{endpoint, clock, [this] { return wallNow(); }, authenticator, credentials,
                       directory, registrar, addresses, media, records},
       settings);
-  for (sip::Method m :
-       {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate, sip::Method::kInfo}) {
+  for (sip::Method m : {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate,
+                        sip::Method::kInfo, sip::Method::kPrack}) {
     endpoint.setHandler(m, b2bua.get());
   }
   addExtension("101", "secret101", 1);

@@ -88,7 +88,7 @@ class CallFixture : public ::testing::Test {
   sip::ManualClock clock;
   sip::ManualClock::TimePoint start = clock.now();
   FakeTransport udp;
-  sip::SipEndpoint endpoint{clock, sip::EndpointOptions{"Duplex PBX test", {}, {}}};
+  sip::SipEndpoint endpoint{clock, sip::EndpointOptions{"Duplex PBX test", {"100rel"}, {}}};
   NullSink sink;
   registrar::Registrar registrar{registrar::RegistrarConfig{}, sink};
   registrar::AuthFailureCounter failures;
