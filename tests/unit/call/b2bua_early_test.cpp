@@ -420,6 +420,76 @@ TEST_F(EarlyDialog, WithTwoRingingForksTheCallersInfoGoesToTheOneWhoseDialogItIs
   EXPECT_EQ(findSent(info, "INFO ", &kCalleePhone), nullptr);
 }
 
+TEST_F(EarlyDialog, CalleesEarlyUpdateReachesTheCallerAndGlareGets491) {
+  sip::Message leg = ring();
+  auto ringing = deliver(responseTo(leg, 183, "Session Progress", "bobtag",
+                                    offerSdp("192.0.2.22", 5000), "sip:bob@192.0.2.22:5064"),
+                         kCalleePhone);
+  sip::Message toCaller = parse(*findSent(ringing, "SIP/2.0 183", &kCallerPhone));
+  std::string update =
+      inDialogRequest("UPDATE", "sip:101@192.0.2.10:5060", "<sip:102@pbx.test>;tag=bobtag",
+                      std::string(*leg.header(sip::HeaderId::kFrom)), std::string(*leg.callId()), 1,
+                      kCalleePhone.toString(), offerSdp("192.0.2.22", 5200));
+  auto sent = deliver(update, kCalleePhone);
+  const Sent* out = findSent(sent, "UPDATE sip:101@192.0.2.21:5062", &kCallerPhone);
+  ASSERT_NE(out, nullptr);
+  sip::Message u = parse(*out);
+  EXPECT_EQ(u.to()->tag(), "calltag1");
+  EXPECT_EQ(u.from()->tag(), toCaller.to()->tag());
+  EXPECT_NE(std::string(u.body()).find("m=audio 40000 "), std::string::npos);
+  EXPECT_NE(std::string(u.body()).find("c=IN IP4 192.0.2.10"), std::string::npos);
+  EXPECT_NE(media.rewrites.back().sdp.find("m=audio 5200 "), std::string::npos);
+  // The caller's own UPDATE while this one is pending: glare (RFC 3311 5.2).
+  auto glare =
+      deliver(fromCaller("UPDATE", toCaller, 3, offerSdp("192.0.2.21", 4100)), kCallerPhone);
+  EXPECT_NE(findSent(glare, "SIP/2.0 491", &kCallerPhone), nullptr);
+  EXPECT_EQ(findSent(glare, "UPDATE ", &kCalleePhone), nullptr);
+  // The caller answers: its SDP rewritten toward bob.
+  auto back = deliver(
+      responseTo(u, 200, "OK", "calltag1", offerSdp("192.0.2.21", 4000), "sip:101@192.0.2.21:5062"),
+      kCallerPhone);
+  const Sent* ok = findSent(back, "SIP/2.0 200", &kCalleePhone);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(parse(*ok).cseq()->method, "UPDATE");
+  EXPECT_NE(std::string(parse(*ok).body()).find("m=audio 40002 "), std::string::npos);
+  EXPECT_NE(header(parse(*ok), "Contact").find("192.0.2.10"), std::string::npos);
+}
+
+TEST_F(EarlyDialog, ReliableProvisionalsOfTwoForksAreNumberedInTurnAndPrackedToTheirOwnFork) {
+  bind("102", kCalleePhone, "bob");
+  bind("102", kRemotePhone, "bob-mobile");
+  Invite inv;
+  inv.extra = "Supported: 100rel\r\n";
+  auto sent = authenticatedInvite(inv);
+  sip::Message lan = parse(*findSent(sent, "INVITE ", &kCalleePhone));
+  sip::Message wan = parse(*findSent(sent, "INVITE ", &kRemotePhone));
+  auto a = deliver(reliable(lan, 180, "Ringing", 100), kCalleePhone);
+  sip::Message r1 = parse(*findSent(a, "SIP/2.0 180", &kCallerPhone));
+  auto b = deliver(
+      withHeaders(responseTo(wan, 183, "Session Progress", "mobtag", offerSdp("198.51.100.7", 6000),
+                             "sip:bob-mobile@198.51.100.7:40123"),
+                  "Require: 100rel\r\nRSeq: 900\r\n"),
+      kRemotePhone);
+  EXPECT_EQ(findSent(b, "SIP/2.0 183", &kCallerPhone), nullptr);  // waits for the first PRACK
+  auto p1 = deliver(fromCaller("PRACK", r1, 3, "", "RAck: " + header(r1, "RSeq") + " 2 INVITE\r\n"),
+                    kCallerPhone);
+  const Sent* toLan = findSent(p1, "PRACK ", &kCalleePhone);
+  ASSERT_NE(toLan, nullptr);
+  EXPECT_EQ(header(parse(*toLan), "RAck"), "100 1 INVITE");
+  EXPECT_EQ(findSent(p1, "PRACK ", &kRemotePhone), nullptr);
+  const Sent* r2s = findSent(p1, "SIP/2.0 183", &kCallerPhone);
+  ASSERT_NE(r2s, nullptr);
+  sip::Message r2 = parse(*r2s);
+  EXPECT_EQ(std::stoul(header(r2, "RSeq")), std::stoul(header(r1, "RSeq")) + 1);
+  auto p2 = deliver(fromCaller("PRACK", r2, 4, "", "RAck: " + header(r2, "RSeq") + " 2 INVITE\r\n"),
+                    kCallerPhone);
+  const Sent* toWan = findSent(p2, "PRACK sip:bob-mobile@198.51.100.7:40123", &kRemotePhone);
+  ASSERT_NE(toWan, nullptr);
+  EXPECT_EQ(header(parse(*toWan), "RAck"), "900 1 INVITE");
+  EXPECT_EQ(parse(*toWan).to()->tag(), "mobtag");
+  EXPECT_EQ(parse(*toWan).topVia()->host, "203.0.113.1");
+}
+
 TEST_F(EarlyDialog, UpdateBeforeAnyCalleeDialogIs491) {
   sip::Message leg = ring();
   auto r = deliver(responseTo(leg, 180, "Ringing", ""), kCalleePhone);  // no To tag
