@@ -4,7 +4,11 @@ namespace duplex::media {
 
 void Latch::reset(const UdpAddress& sdp, const UdpAddress& signal) {
   const bool sdp_changed = !(sdp == sdp_);
-  if (latched_.isSet()) previous_ = latched_;
+  if (latched_.isSet()) {
+    // Only a latch that matched the call (rank 2 or 3) is remembered: a
+    // stranger that sprayed the port before an answer earns nothing by it.
+    previous_ = latched_rank_ >= 2 ? latched_ : UdpAddress();
+  }
   // A re-offer with the same address, or one without any (hold with
   // 0.0.0.0), keeps sending where media really went until packets say more.
   prefer_previous_ = previous_.isSet() && (!sdp_changed || sdp.isNull());

@@ -9,7 +9,8 @@
 //   - In the window the first packet latches its source; a later packet
 //     switches the latch only if its source ranks higher: 3 = the exact SDP
 //     address, 2 = same IP as the SDP address, the SIP signalling address or
-//     the source latched before the reset, 1 = anything else. Equal rank never
+//     the source latched before the reset (if that latch was itself of rank
+//     2 or 3: a stranger's latch is forgotten at a reset), 1 = anything else. Equal rank never
 //     switches, so a third party cannot take over a leg whose phone spoke first.
 //   - A source of rank 1 never latches when the SDP address is a public one
 //     (the phone said where it is, and a stranger is not it), nor, on the RTCP
@@ -68,7 +69,7 @@ class Latch {
   UdpAddress sdp_;
   UdpAddress signal_;
   UdpAddress latched_;
-  UdpAddress previous_;  // the latch before the last reset
+  UdpAddress previous_;  // the latch before the last reset, if it was of rank 2 or 3
   bool prefer_previous_ = false;
   int latched_rank_ = 0;
   std::optional<TimePoint> window_start_;

@@ -146,6 +146,32 @@ TEST_F(LatchTest, SprayBeforeNatedPhoneGivesWayToTheSignallingIp) {
   EXPECT_EQ(latch.destination(), nat);
 }
 
+// The callee's side before its answer: no SDP yet, a spray latches. Then the
+// answer's SDP arrives (reset): the stranger's earlier latch earns it
+// nothing, neither rank nor destination. The attacker's first packet after
+// the answer opens the window; the phone speaks after it closed, from its
+// SDP address or from its NAT (the IP its SIP came from): the leg is the
+// phone's, the attacker's packets are dropped.
+TEST_F(LatchTest, SprayBeforeTheAnswerEarnsTheStrangerNothingAfterIt) {
+  for (const UdpAddress& phone : {sdp, nat}) {
+    Latch leg{2s};
+    for (int i = 0; i < 100; ++i) {  // ringing: in-sequence burst, nothing known yet
+      leg.onPacket(attacker, clock.now());
+      clock.advance(10ms);
+    }
+    leg.reset(sdp, signal);  // the 200's SDP
+    EXPECT_EQ(leg.destination(), sdp);
+    EXPECT_EQ(leg.onPacket(attacker, clock.now()), V::kLatched);  // a stranger again
+    clock.advance(2500ms);
+    EXPECT_EQ(leg.onPacket(phone, clock.now()), V::kLatched);
+    for (int i = 0; i < 50; ++i) {
+      clock.advance(10ms);
+      EXPECT_EQ(leg.onPacket(attacker, clock.now()), V::kDrop);
+    }
+    EXPECT_EQ(leg.destination(), phone);
+  }
+}
+
 TEST_F(LatchTest, WindowStartsWithFirstPacketNotWithReset) {
   latch.reset(sdp, UdpAddress());
   clock.advance(10s);  // ringing, no media yet
@@ -172,7 +198,7 @@ TEST_F(LatchTest, ReInviteReopensLearningAndFollowsMovedPort) {
 }
 
 TEST_F(LatchTest, ReofferWithSameAddressKeepsSendingToLatchedSource) {
-  latch.reset(sdp, UdpAddress());
+  latch.reset(sdp, signal);
   ASSERT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);
   clock.advance(30s);
   latch.reset(sdp, UdpAddress());       // session refresh / codec change re-INVITE
@@ -183,10 +209,22 @@ TEST_F(LatchTest, ReofferWithSameAddressKeepsSendingToLatchedSource) {
 }
 
 TEST_F(LatchTest, HoldWithZeroAddressKeepsLatchedDestination) {
-  latch.reset(sdp, UdpAddress());
+  latch.reset(sdp, signal);
   ASSERT_EQ(latch.onPacket(nat, clock.now()), V::kLatched);
   latch.reset(addr("0.0.0.0", 4000), UdpAddress());
   EXPECT_EQ(latch.destination(), nat);
+}
+
+// A stranger's latch is not carried over a re-offer: neither as the
+// destination nor as a source that outranks others.
+TEST_F(LatchTest, StrangersLatchIsForgottenAtAReoffer) {
+  latch.reset(sdp, UdpAddress());
+  ASSERT_EQ(latch.onPacket(attacker, clock.now()), V::kLatched);
+  latch.reset(sdp, UdpAddress());
+  EXPECT_EQ(latch.destination(), sdp);
+  ASSERT_EQ(latch.onPacket(attacker, clock.now()), V::kLatched);
+  EXPECT_EQ(latch.onPacket(nat, clock.now()), V::kDrop);  // equal rank: no switch
+  EXPECT_EQ(latch.onPacket(sdp, clock.now()), V::kLatched);
 }
 
 TEST_F(LatchTest, StrangerNeverLatchesWhenSdpAddressIsPublic) {
