@@ -93,9 +93,9 @@ void TransactionLayer::Impl::onClientResponse(Transaction& t, const Message& res
           t.state = TxState::kCompleted;
           disarm(t, kRetransmitSlot);
           disarm(t, kLifetimeSlot);
-          t.ack = buildAckForNon2xx(t.request, response);
-          t.ack_wire = t.ack->serialize();
-          const bool ack_sent = transport.send(*t.ack, t.ack_wire, t.destination);
+          const Message ack = buildAckForNon2xx(t.request, response);
+          t.ack_wire = ack.serialize();
+          const bool ack_sent = transport.send(ack, t.ack_wire, t.destination);
           tu.onResponse(t.id, response);
           if (t.state != TxState::kCompleted) return;  // the TU ended it meanwhile
           if (!ack_sent) {
@@ -111,7 +111,7 @@ void TransactionLayer::Impl::onClientResponse(Transaction& t, const Message& res
         // RFC 3261 17.1.1.2: a retransmitted final response is answered
         // with the same ACK and not passed up.
         ++stats.retransmissions_absorbed;
-        if (code >= 300 && transmit(t, *t.ack, t.ack_wire)) ++stats.retransmissions_sent;
+        if (code >= 300 && transmit(t, t.request, t.ack_wire)) ++stats.retransmissions_sent;
         return;
       case TxState::kAccepted:
         // RFC 6026 8.4: 2xx to the TU (the dialog layer sends the ACK);

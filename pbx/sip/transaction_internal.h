@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <random>
 #include <string>
@@ -53,19 +54,39 @@ struct Transaction {
   Destination destination;
   Message request;  // client: as sent; server: as received, Via stamped
   std::string request_wire;
-  std::optional<Message> response;  // server: the last response sent
-  std::string response_wire;
-  std::optional<Message> ack;  // INVITE client: the ACK for a non-2xx
-  std::string ack_wire;
-  std::string key;           // in client_index / server_index (empty for RFC 2543 ones)
-  std::string legacy_key;    // in legacy_index (RFC 2543 matching only)
-  std::string to_tag;        // RFC 2543: To tag of the request
-  milliseconds interval{0};  // current retransmission interval (A, E, G)
+  // Responses and ACKs are kept as bytes only: re-sending needs nothing else
+  // (a parsed Message is ~1 KB before its buffers, and an INVITE's server
+  // and client transactions live 32 s after the answer).
+  std::string response_wire;    // server: the last response sent
+  std::string response_to_tag;  // server, RFC 2543 peers: its To tag, for ACK matching
+  std::string ack_wire;         // INVITE client: the ACK for a non-2xx
+  std::string key;              // in client_index / server_index (empty for RFC 2543 ones)
+  std::string legacy_key;       // in legacy_index (RFC 2543 matching only)
+  std::string to_tag;           // RFC 2543: To tag of the request
+  milliseconds interval{0};     // current retransmission interval (A, E, G)
   std::uint64_t timer_token[2] = {0, 0};  // per slot; 0 = not armed
 
   bool isClient() const {
     return kind == TxKind::kInviteClient || kind == TxKind::kNonInviteClient;
   }
+};
+
+// A non-INVITE server transaction over UDP in Completed (RFC 3261 17.2.2):
+// for Timer J's 64*T1 it only re-sends its final response to
+// retransmissions, so it leaves the transaction table and is kept as the
+// response's bytes and where they go (a REGISTER burst at 10,000/s holds
+// 320,000 of them). Indexed by its server key; expiries are in arming order
+// because every entry lives exactly Timer J.
+struct CompletedServer {
+  TransactionId id = 0;
+  bool tu_knows = false;  // the TU gets onTerminated when Timer J ends it
+  Destination destination;
+  std::string response_wire;
+};
+
+struct CompletedExpiry {
+  Clock::TimePoint when;
+  const std::string* key;  // the map node's key: stable across rehashing
 };
 
 // Lazy deletion: cancelling a timer only forgets its token; the heap entry
@@ -91,6 +112,8 @@ struct TransactionLayer::Impl {
   std::unordered_map<std::string, TransactionId> client_index;       // RFC 3261 17.1.3
   std::unordered_map<std::string, TransactionId> server_index;       // RFC 3261 17.2.3
   std::unordered_multimap<std::string, TransactionId> legacy_index;  // RFC 2543
+  std::unordered_map<std::string, CompletedServer> completed;        // by server key
+  std::deque<CompletedExpiry> completed_expiry;                      // Timer J, oldest first
   std::vector<TimerEntry> heap;                                      // min-heap on (when, token)
   std::size_t armed_timers = 0;  // heap entries that are not stale
   std::uint64_t next_token = 1;
@@ -143,6 +166,12 @@ struct TransactionLayer::Impl {
   Inbound onServerAck(Transaction& t, const Message& ack);
   bool respond(Transaction& t, Message response);
   void onServerTimer(Transaction& t, TimerName name, Clock::TimePoint now);
+  // Completed non-INVITE over UDP: `t` leaves the table for `completed`.
+  void keepCompleted(Transaction& t, Clock::TimePoint now);
+  // A retransmission of a request answered from `completed`: re-send.
+  void resendCompleted(CompletedServer& c);
+  // Timer J for `completed` entries due by `now`.
+  void expireCompleted(Clock::TimePoint now);
 
   // --- matching (transaction_matching.cpp) ---
   Result<Inbound> onRequest(Message request);

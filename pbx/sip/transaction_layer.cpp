@@ -154,6 +154,7 @@ void TransactionLayer::Impl::compactHeap() {
 }
 
 void TransactionLayer::Impl::fireDue(Clock::TimePoint now) {
+  expireCompleted(now);
   while (true) {
     dropStaleTop();
     if (heap.empty() || heap.front().when > now) return;
@@ -284,8 +285,13 @@ void TransactionLayer::onTimer(Clock::TimePoint now) {
 
 std::optional<Clock::TimePoint> TransactionLayer::nextDeadline() const {
   impl_->dropStaleTop();  // logically const: only forgets cancelled timers
-  if (impl_->heap.empty()) return std::nullopt;
-  return impl_->heap.front().when;
+  std::optional<Clock::TimePoint> next;
+  if (!impl_->heap.empty()) next = impl_->heap.front().when;
+  if (!impl_->completed_expiry.empty()) {
+    const Clock::TimePoint j = impl_->completed_expiry.front().when;
+    if (!next || j < *next) next = j;
+  }
+  return next;
 }
 
 }  // namespace duplex::sip

@@ -79,12 +79,9 @@ TransactionId TransactionLayer::Impl::findLegacy(const std::string& key, std::st
     if (t == nullptr || t->state == TxState::kTerminated) continue;
     // RFC 3261 17.2.3: an ACK carries the To tag of the response it
     // acknowledges; other requests the To tag of the original request.
-    if (ack && t->response) {
-      const Result<NameAddr> response_to = t->response->to();
-      if (response_to) {
-        if (response_to->tag() == to_tag) return t->id;
-        continue;
-      }
+    if (ack && !t->response_wire.empty()) {
+      if (t->response_to_tag == to_tag) return t->id;
+      continue;
     }
     if (t->to_tag == to_tag) return t->id;
   }
@@ -107,7 +104,15 @@ Result<Inbound> TransactionLayer::Impl::onRequest(Message request) {
   if (rfc3261) {
     buildServerKey(scratch, *top, method);
     auto it = server_index.find(scratch);
-    if (it != server_index.end()) id = it->second;
+    if (it != server_index.end()) {
+      id = it->second;
+    } else if (!is_ack) {
+      auto done = completed.find(scratch);
+      if (done != completed.end()) {
+        resendCompleted(done->second);
+        return Inbound::kMatched;
+      }
+    }
   } else {
     if (!buildLegacyKey(scratch, to_tag, request, method)) {
       ++stats.invalid_messages;

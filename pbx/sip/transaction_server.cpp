@@ -14,6 +14,18 @@
 
 namespace duplex::sip {
 
+namespace {
+
+// RFC 2543 peers' ACKs are matched by the To tag of our response
+// (RFC 3261 17.2.3); RFC 3261 peers' by the branch alone.
+void rememberToTag(Transaction& t, const Message& response) {
+  if (t.legacy_key.empty()) return;
+  const Result<NameAddr> to = response.to();
+  t.response_to_tag = to ? std::string(to->tag()) : std::string();
+}
+
+}  // namespace
+
 void TransactionLayer::Impl::startServer(Message request, std::string key, std::string legacy_key,
                                          std::string to_tag) {
   // RFC 3261 18.2.1, RFC 3581 4: record where the request really came from
@@ -50,10 +62,10 @@ void TransactionLayer::Impl::startServer(Message request, std::string key, std::
     }
     ensureContentLength(trying);
     t.response_wire = trying.serialize();
-    t.response = std::move(trying);
+    rememberToTag(t, trying);
     // A 100 that cannot be sent is not worth failing the call for: the
     // TU's own responses will report a dead transport.
-    (void)transport.send(*t.response, t.response_wire, t.destination);
+    (void)transport.send(trying, t.response_wire, t.destination);
   }
   tu.onRequest(t.id, t.request);
 }
@@ -110,7 +122,7 @@ bool TransactionLayer::Impl::respond(Transaction& t, Message response) {
     if (t.state != TxState::kProceeding) return false;  // RFC 3261 17.2.1
     ensureContentLength(response);
     t.response_wire = response.serialize();
-    t.response = std::move(response);
+    rememberToTag(t, response);
     if (code >= 200 && code < 300) {
       t.state = TxState::kAccepted;  // RFC 6026 8.5, Timer L on all transports
       arm(t, kLifetimeSlot, TimerName::kL, 64 * timers.t1, now);
@@ -123,7 +135,7 @@ bool TransactionLayer::Impl::respond(Transaction& t, Message response) {
       }
       arm(t, kLifetimeSlot, TimerName::kH, 64 * timers.t1, now);
     }
-    return transmit(t, *t.response, t.response_wire);
+    return transmit(t, response, t.response_wire);
   }
 
   // Non-INVITE server, RFC 3261 17.2.2: any other final response from the
@@ -131,32 +143,69 @@ bool TransactionLayer::Impl::respond(Transaction& t, Message response) {
   if (t.state != TxState::kTrying && t.state != TxState::kProceeding) return false;
   ensureContentLength(response);
   t.response_wire = response.serialize();
-  t.response = std::move(response);
+  rememberToTag(t, response);
   if (code < 200) {
     t.state = TxState::kProceeding;
-    return transmit(t, *t.response, t.response_wire);
+    return transmit(t, response, t.response_wire);
   }
   t.state = TxState::kCompleted;
-  if (!transmit(t, *t.response, t.response_wire)) return false;
+  if (!transmit(t, response, t.response_wire)) return false;
   if (t.reliable) {
     terminate(t);  // Timer J is zero over reliable transports
+  } else if (!t.key.empty()) {
+    keepCompleted(t, now);
   } else {
+    // RFC 2543 peers (matched by the legacy key): the transaction stays,
+    // but for Timer J's 32 s it only re-sends the response's bytes.
     arm(t, kLifetimeSlot, TimerName::kJ, 64 * timers.t1, now);
-    // For Timer J's 32 s the transaction only re-sends the response's bytes
-    // to retransmissions (RFC 3261 17.2.2): the parsed request and response
-    // go now, so that a registration burst does not hold kilobytes per
-    // REGISTER for half a minute.
     t.request = Message{};
-    t.response.reset();
   }
   return true;
+}
+
+void TransactionLayer::Impl::keepCompleted(Transaction& t, Clock::TimePoint now) {
+  auto [it, inserted] = completed.try_emplace(t.key);
+  CompletedServer& c = it->second;
+  c.id = t.id;
+  c.tu_knows = t.tu_knows;
+  c.destination = std::move(t.destination);
+  c.response_wire = std::move(t.response_wire);
+  if (inserted) completed_expiry.push_back(CompletedExpiry{now + 64 * timers.t1, &it->first});
+  // Out of the table at once, but still live (and reported to the TU as
+  // terminated) until Timer J.
+  t.tu_knows = false;
+  terminate(t);
+  ++stats.live;
+}
+
+void TransactionLayer::Impl::resendCompleted(CompletedServer& c) {
+  ++stats.retransmissions_absorbed;
+  static const Message kNoMessage;
+  if (transport.send(kNoMessage, c.response_wire, c.destination)) {
+    ++stats.retransmissions_sent;
+  } else {
+    ++stats.transport_errors;  // over UDP: the next retransmission may pass
+  }
+}
+
+void TransactionLayer::Impl::expireCompleted(Clock::TimePoint now) {
+  while (!completed_expiry.empty() && completed_expiry.front().when <= now) {
+    auto it = completed.find(*completed_expiry.front().key);
+    completed_expiry.pop_front();
+    if (it == completed.end()) continue;
+    const TransactionId id = it->second.id;
+    const bool notify = it->second.tu_knows;
+    completed.erase(it);
+    --stats.live;
+    if (notify) tu.onTerminated(id);
+  }
 }
 
 void TransactionLayer::Impl::onServerTimer(Transaction& t, TimerName name, Clock::TimePoint now) {
   switch (name) {
     case TimerName::kG:  // RFC 3261 17.2.1: re-send the final, double up to T2
       if (t.state != TxState::kCompleted) return;
-      if (!transmit(t, *t.response, t.response_wire)) return;
+      if (!transmit(t, t.request, t.response_wire)) return;
       ++stats.retransmissions_sent;
       t.interval = std::min(2 * t.interval, timers.t2);
       arm(t, kRetransmitSlot, TimerName::kG, t.interval, now);

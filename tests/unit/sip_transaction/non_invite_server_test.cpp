@@ -95,9 +95,12 @@ TEST_F(NonInviteServerTest, CompletedRefusesAnotherFinalAndTimerJTerminates) {
   EXPECT_FALSE(respond(id, 180, "Ringing"));
   runTo(100ms + 32s - 1ms);
   EXPECT_FALSE(tu.terminated(id));
+  EXPECT_EQ(layer().stats().live, 1u);  // Completed counts as live until J
   EXPECT_EQ(retransmit(), Inbound::kMatched);
+  EXPECT_EQ(layer().nextDeadline(), t0 + 100ms + 32s);
   runTo(100ms + 32s);  // Timer J = 64*T1
   EXPECT_TRUE(tu.terminated(id));
+  EXPECT_EQ(layer().stats().live, 0u);
   // After J a retransmission is a new request again.
   EXPECT_EQ(retransmit(), Inbound::kNewServerTransaction);
 }
