@@ -84,6 +84,16 @@ void SipStack::bindTransports() {
       udp.receive_batch = kUdpReceiveBatch;
       udp_ = std::make_unique<sip::UdpTransport>(loop_, udp, handlers());
       bind.port = udp_->localEndpoint().port;
+      // The kernel reports twice the usable size; below half of what was
+      // asked, bursts (a office's phones re-registering after a power cut)
+      // are dropped while the loop is busy.
+      if (const int granted = udp_->receiveBufferBytes(); granted < udp.receive_buffer_bytes) {
+        log_->warn(
+            "UDP receive buffer is {} KB (asked for {} KB): raise net.core.rmem_max (the "
+            "package sets it in /usr/lib/sysctl.d/60-duplex.conf) or bursts of SIP requests may "
+            "be dropped",
+            granted / 2048, udp.receive_buffer_bytes / 1024);
+      }
     }
     if (config_.tcp) {
       sip::TcpConfig tcp;

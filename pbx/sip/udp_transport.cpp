@@ -46,9 +46,16 @@ UdpTransport::UdpTransport(EventLoop& loop, UdpConfig config, TransportHandlers 
   local_ = transport_detail::localEndpointOf(fd_.get());
 
   // Bursts of REGISTER refreshes and retransmissions must not overflow the
-  // default ~200 KB buffer while the loop is busy.
+  // default ~200 KB buffer while the loop is busy. SO_RCVBUF is capped at
+  // net.core.rmem_max; SO_RCVBUFFORCE passes the cap where the daemon may
+  // (CAP_NET_ADMIN, e.g. run as root); the package raises rmem_max instead
+  // (installer/60-duplex.conf). receiveBufferBytes() tells what the
+  // kernel granted, for the start-up log.
   const int rcvbuf = config_.receive_buffer_bytes;
-  if (rcvbuf > 0) ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  if (rcvbuf > 0 &&
+      ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  }
   if (wildcard_) {
     // On a wildcard bind, the address a datagram arrived on is only known from
     // PKTINFO; the registrar and Via/Contact rewriting need it.
@@ -74,6 +81,13 @@ UdpTransport::UdpTransport(EventLoop& loop, UdpConfig config, TransportHandlers 
     iovecs_[i].iov_len = size;
   }
   watch_ = IoWatch(loop_, fd_.get(), [this] { onReadable(); });
+}
+
+int UdpTransport::receiveBufferBytes() const {
+  int granted = 0;
+  socklen_t length = sizeof granted;
+  if (::getsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &granted, &length) != 0) return 0;
+  return granted;
 }
 
 UdpTransport::~UdpTransport() = default;

@@ -46,6 +46,9 @@ class UdpTransport final : public SipTransport {
   // retransmits over UDP, RFC 3261 17.1.1.2).
   SendResult send(std::string_view bytes, const Destination& to) override;
   const TransportCounters& counters() const override { return counters_; }
+  // The receive buffer the kernel granted (SO_RCVBUF as read back, which
+  // counts its bookkeeping too: about twice what was asked for).
+  int receiveBufferBytes() const;
 
  private:
   void onReadable();
