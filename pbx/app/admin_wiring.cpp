@@ -10,6 +10,7 @@
 #include "db/admin_repository.h"
 #include "db/sqlite_repositories.h"
 #include "pbx/call/credential_source.h"
+#include "pbx/call/extension_directory.h"
 
 namespace duplex::app {
 namespace {
@@ -42,11 +43,13 @@ class ListedExtensions final : public db::ExtensionRepository {
 }  // namespace
 
 void RegistrarLiveChanges::extensionsChanged(admin::ExtensionsChange change) {
-  auto fresh = std::make_shared<call::RepositoryCredentialSource>(
-      *std::make_unique<ListedExtensions>(std::move(change.current)));
-  const bool posted = post_([fresh, drop = std::move(change.dropBindingsOf)](
+  ListedExtensions listed(std::move(change.current));
+  auto fresh = std::make_shared<call::RepositoryCredentialSource>(listed);
+  auto directory = std::make_shared<call::RepositoryExtensionDirectory>(listed);
+  const bool posted = post_([fresh, directory, drop = std::move(change.dropBindingsOf)](
                                 RegistrarWiring& wiring, RegistrarStartup& startup) {
     *startup.credentials = std::move(*fresh);
+    if (startup.directory) *startup.directory = std::move(*directory);
     std::size_t dropped = 0;
     for (std::int64_t id : drop) dropped += wiring.registrar().removeAllOf(id);
     if (dropped > 0) adminLog()->info("dropped {} bindings of removed extensions", dropped);

@@ -86,12 +86,9 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
                      registrar::DigestAuthenticator::Options{
                          .nonceLifetimeSeconds = sip.registrar.nonce_lifetime,
                          .algorithms = algorithmsOf(sip.registrar.digest_algorithms)}),
-      timer_(loop),
-      refreshTimer_(loop) {
+      timer_(loop) {
   db_ = std::make_unique<db::Database>(startup.dbPath);  // the loop thread's own connection
   {
-    db::SqliteExtensionRepository extensions(*db_);
-    directory_ = std::make_unique<call::RepositoryExtensionDirectory>(extensions);
     db::SqliteTrunkRepository trunks(*db_);
     db::SqliteOutboundRouteRepository routes(*db_);
     db::SqliteInboundNumberRepository numbers(*db_);
@@ -136,14 +133,13 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
   settings.t2 = sip.t2;
   b2bua_ = std::make_unique<call::B2bua>(
       call::B2bua::Services{endpoint_, clock_, wallNow, authenticator_, *startup.credentials,
-                            *directory_, registrar, *addresses, *media_, *records_},
+                            *startup.directory, registrar, *addresses, *media_, *records_},
       settings);
   b2bua_->setScheduleObserver([this] { arm(); });
   for (sip::Method m : {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate,
                         sip::Method::kInfo, sip::Method::kPrack}) {
     endpoint_.setHandler(m, b2bua_.get());
   }
-  armRefresh();
   logger()->info("call control: {} media relay, addresses from {}",
                  services.relay ? "with" : "WITHOUT",
                  services.nat ? "the NAT address book" : "the configuration");
@@ -151,7 +147,6 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
 
 CallWiring::~CallWiring() {
   timer_.cancel();
-  refreshTimer_.cancel();
   for (sip::Method m : {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate,
                         sip::Method::kInfo, sip::Method::kPrack}) {
     endpoint_.setHandler(m, nullptr);
@@ -167,15 +162,6 @@ void CallWiring::onRelayEvent(const media::MediaEvent& event) {
   if (afterSend_) afterSend_();
 }
 
-void CallWiring::reloadExtensions() {
-  try {
-    db::SqliteExtensionRepository extensions(*db_);
-    directory_->reload(extensions);
-  } catch (const std::exception& e) {  // keep the last good cache
-    logger()->warn("call control: extensions not reloaded: {}", e.what());
-  }
-}
-
 void CallWiring::reloadTrunks() {
   try {
     db::SqliteTrunkRepository trunks(*db_);
@@ -188,14 +174,6 @@ void CallWiring::reloadTrunks() {
     return;
   }
   if (trunksObserver_) trunksObserver_();
-}
-
-void CallWiring::armRefresh() {
-  refreshTimer_.start(kDirectoryRefresh, [this] {
-    reloadExtensions();
-    reloadTrunks();
-    armRefresh();
-  });
 }
 
 void CallWiring::arm() {

@@ -62,23 +62,17 @@ class CallWiring {
 
   // SIP loop: a relay event posted over from the relay thread.
   void onRelayEvent(const media::MediaEvent& event);
-  // SIP loop: re-reads the extensions (numbers, DND, forwards) from the
-  // database. Also done every kDirectoryRefresh, so admin changes reach call
-  // routing within that time even when nobody calls this.
-  void reloadExtensions();
   // SIP loop: re-reads trunks, outbound routes, inbound numbers and the
-  // dialing.* settings (also every kDirectoryRefresh, and at once after an
-  // admin change through LiveChanges::trunksChanged), then tells the
+  // dialing.* settings (small tables; at start and after an admin change
+  // through LiveChanges::trunksChanged), then tells the
   // observer (the trunk registration client, trunk_wiring.h).
   void reloadTrunks();
   const call::TrunkDirectory& trunkDirectory() const { return *trunks_; }
   void setTrunksObserver(std::function<void()> observer) { trunksObserver_ = std::move(observer); }
-  static constexpr std::chrono::seconds kDirectoryRefresh{2};
   const call::CallStats& stats() const { return b2bua_->stats(); }
 
  private:
   void arm();
-  void armRefresh();
 
   sip::EventLoop& loop_;
   sip::SipEndpoint& endpoint_;
@@ -86,7 +80,6 @@ class CallWiring {
   sip::SystemClock clock_;
   registrar::AuthFailureCounter failures_;
   registrar::DigestAuthenticator authenticator_;
-  std::unique_ptr<call::RepositoryExtensionDirectory> directory_;
   std::unique_ptr<call::RepositoryTrunkDirectory> trunks_;
   std::function<void()> trunksObserver_;
   std::unique_ptr<call::CallRecordWriter> records_;
@@ -96,9 +89,8 @@ class CallWiring {
   call::RelayMediaSessions* relayMedia_ = nullptr;  // media_ when it is the relay
   std::unique_ptr<call::B2bua> b2bua_;
   sip::Timer timer_;
-  sip::Timer refreshTimer_;
   std::optional<sip::Clock::TimePoint> armedFor_;
-  std::unique_ptr<db::Database> db_;  // the loop thread's connection, for reloads
+  std::unique_ptr<db::Database> db_;  // the loop thread's connection, for trunk reloads
 };
 
 }  // namespace duplex::app

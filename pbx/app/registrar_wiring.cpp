@@ -71,6 +71,7 @@ RegistrarStartup::RegistrarStartup(const RegistrarSettings& settings, db::Databa
   nonceSecret = secrets.getOrCreate("digest-nonce", 32);
   db::SqliteExtensionRepository extensions(db);
   credentials = std::make_unique<call::RepositoryCredentialSource>(extensions);
+  directory = std::make_unique<call::RepositoryExtensionDirectory>(extensions);
   writer = std::make_unique<registrar::BindingWriter>(dbPath);
 }
 

@@ -23,6 +23,7 @@
 #include "db/database.h"
 #include "pbx/app/config.h"
 #include "pbx/call/credential_source.h"
+#include "pbx/call/extension_directory.h"
 #include "pbx/call/register_handler.h"
 #include "pbx/sip/endpoint.h"
 #include "pbx/sip/event_loop.h"
@@ -43,6 +44,10 @@ struct RegistrarStartup {
   std::string realm;  // settings.realm, or the hostname
   std::vector<std::uint8_t> nonceSecret;
   std::unique_ptr<call::RepositoryCredentialSource> credentials;
+  // Call routing's view of the extensions (DND, forwards, permissions). Both
+  // caches are rebuilt from the admin API's changes (admin_wiring.cpp), never
+  // by reading the database on the SIP loop.
+  std::unique_ptr<call::RepositoryExtensionDirectory> directory;
   std::unique_ptr<registrar::BindingWriter> writer;
 };
 

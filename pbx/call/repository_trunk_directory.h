@@ -8,8 +8,8 @@
 //   dialing.inbound_default         extension for unknown DIDs ("" = 404)
 //   dialing.allow_premium           "true" / "false"
 // Everything is cached in memory; reload() re-reads it (the daemon does so on
-// the SIP loop every CallWiring::kDirectoryRefresh and at once after an admin
-// change, see pbx/app/trunk_wiring.h).
+// the SIP loop at start and at once after an admin change, see
+// pbx/app/trunk_wiring.h; the tables are a handful of rows).
 //
 // For: pbx/app (creates and reloads it), call control and the trunk
 // registration client (read it). Thread: the SIP loop. Errors: the

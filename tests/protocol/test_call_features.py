@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import callsipp  # noqa: E402
 import duplexd  # noqa: E402
 import sipreg  # noqa: E402
+import test_admin_api  # noqa: E402  (its admin client)
 
 
 def set_features(lab, number, **columns):
@@ -80,8 +81,13 @@ class CallFeatures(unittest.TestCase):
         lab = self.lab()
         port = duplexd.free_port()
         lab.register("102", port)
-        set_features(lab, "102", dnd=1)  # as the admin API writes it
-        time.sleep(2.5)  # call control re-reads extensions every 2 s
+        # Through the admin API, which hands the change to call control at
+        # once (no re-reading of the database on the SIP loop).
+        api = test_admin_api.AdminClient(lab.daemon.admin_port)
+        self.addCleanup(api.close)
+        api.login(test_admin_api.admin_password(lab.daemon))
+        r = api.request("PATCH", "/api/v1/extensions/102", {"dnd": True})
+        self.assertEqual(r.status, 200, r.body)
         uac, _ = self.caller(lab, "call_uac_refused.xml")
         code, err = uac.wait(20)
         self.assertEqual(code, 0, err)
