@@ -41,8 +41,8 @@ class LiveChanges {
   virtual std::vector<std::string> settingsChanged(const std::vector<SettingChange>& changes) = 0;
   // A trunk, outbound route or inbound number was created, changed or
   // deleted: the daemon re-reads its trunk directory and re-registers what
-  // changed (pbx/app/trunk_wiring.h). Default: nothing (the directory is
-  // also re-read every few seconds).
+  // changed (pbx/app/trunk_wiring.h). Default: nothing (the change then
+  // applies at the next start).
   virtual void trunksChanged() {}
 };
 

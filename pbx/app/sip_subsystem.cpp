@@ -70,6 +70,7 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
   std::unique_ptr<SipStack> stack;
   std::unique_ptr<RegistrarWiring> registrar;
   std::unique_ptr<CallWiring> calls;
+  std::unique_ptr<TrunkWiring> trunks;
   try {
     loop = std::make_unique<sip::EventLoop>();
     stack = std::make_unique<SipStack>(*loop, config_, logging_);
@@ -84,8 +85,22 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
                                            registrar->registrar(), *registrar_, callServices_,
                                            [s = stack.get()] { s->rearmTimer(); });
       calls_ = calls.get();
+      std::uint16_t port = config_.port;
+      for (const auto& p : stack->listeningPoints()) {
+        if (p.transport == sip::Transport::kUdp || port == 0) port = p.local.port;
+      }
+      trunks = std::make_unique<TrunkWiring>(
+          *loop, stack->endpoint(), config_, port, *calls, callServices_,
+          [s = stack.get()] { s->rearmTimer(); },
+          [this](std::string json) {
+            std::lock_guard lock(trunkStatusMutex_);
+            trunkStatus_ = std::move(json);
+          });
+      trunks_ = trunks.get();
     }
   } catch (...) {
+    trunks_ = nullptr;
+    trunks.reset();
     calls_ = nullptr;
     calls.reset();
     registrar.reset();
@@ -110,6 +125,8 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
     std::lock_guard lock(mutex_);
     loop_ = nullptr;
   }
+  trunks_ = nullptr;
+  trunks.reset();  // before the call control it follows
   calls_ = nullptr;
   calls.reset();  // before the registrar it reads
   wiring_ = nullptr;
@@ -123,8 +140,19 @@ void SipSubsystem::threadMain(std::promise<void> ready) {
 
 void SipSubsystem::stop() {
   {
+    // The trunks unregister first (Expires: 0, answers awaited for at most
+    // TrunkWiring::kShutdownGrace); then the loop stops.
     std::lock_guard lock(mutex_);
-    if (loop_) loop_->stop();
+    if (loop_) {
+      sip::EventLoop* loop = loop_;
+      loop->post([this, loop] {
+        if (trunks_) {
+          trunks_->shutdown([loop] { loop->stop(); });
+        } else {
+          loop->stop();
+        }
+      });
+    }
   }
   if (thread_.joinable()) thread_.join();
   if (registrar_) {
@@ -159,6 +187,11 @@ bool SipSubsystem::postToRegistrar(std::function<void(RegistrarWiring&, Registra
 }  // namespace duplex::app
 
 namespace duplex::app {
+
+std::string SipSubsystem::trunkStatusJson() {
+  std::lock_guard lock(trunkStatusMutex_);
+  return trunkStatus_;
+}
 
 bool SipSubsystem::postToCalls(std::function<void(CallWiring&)> task) {
   return post([this, task = std::move(task)] {

@@ -18,17 +18,19 @@
 #include <thread>
 #include <vector>
 
+#include "admin/status_sources.h"
 #include "pbx/app/call_wiring.h"
 #include "pbx/app/component_subsystem.h"
 #include "pbx/app/config.h"
 #include "pbx/app/registrar_wiring.h"
 #include "pbx/app/sip_stack.h"
+#include "pbx/app/trunk_wiring.h"
 
 namespace duplex::app {
 
 class Logging;
 
-class SipSubsystem final : public ComponentSubsystem {
+class SipSubsystem final : public ComponentSubsystem, public admin::TrunkStatusView {
  public:
   SipSubsystem(const SipConfig& config, const Logging& logging);
 
@@ -43,6 +45,9 @@ class SipSubsystem final : public ComponentSubsystem {
   // trunks); false when the loop is not running. Dropped when there is no
   // call control (no database).
   bool postToCalls(std::function<void(CallWiring&)> task);
+  // admin::TrunkStatusView (any thread): the trunks' registration state as
+  // the SIP loop last published it; "[]" before the first publication.
+  std::string trunkStatusJson() override;
   // True when the loop stopped with an error (an exception escaped a callback).
   bool failed() const { return failed_.load(); }
 
@@ -66,6 +71,10 @@ class SipSubsystem final : public ComponentSubsystem {
   CallWiring* calls_ = nullptr;  // SIP loop thread only
   CallServices callServices_;
   RegistrarWiring* wiring_ = nullptr;  // SIP loop thread only
+  // Trunk registrations (trunk_wiring.h), on the loop thread with call control.
+  TrunkWiring* trunks_ = nullptr;  // SIP loop thread only
+  mutable std::mutex trunkStatusMutex_;
+  std::string trunkStatus_ = "[]";  // guarded by trunkStatusMutex_
 };
 
 }  // namespace duplex::app

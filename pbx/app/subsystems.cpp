@@ -104,6 +104,7 @@ void AdminSubsystem::start() {
         },
         [sip](std::function<void(CallWiring&)> task) { return sip->postToCalls(std::move(task)); });
     options.live = live_.get();
+    options.status.trunks = sip;
   }
   // NAT's status for GET /api/v1/status (and the page's Router panel). Active
   // calls are not reported by call control yet: shown as not available.
