@@ -182,7 +182,7 @@ void B2buaState::sendProvisional(B2bua::Call& call, Provisional p) {
   if (prov.outstanding) {
     // RFC 3262 3: no second reliable provisional before the first is
     // PRACKed; later ones (of any kind, to keep their order) wait.
-    if (prov.queued.size() >= kMaxQueuedProvisionals) prov.queued.pop_front();
+    if (prov.queued.size() >= kMaxQueuedProvisionals) prov.queued.erase(prov.queued.begin());
     prov.queued.push_back(std::move(p));
     return;
   }
@@ -307,7 +307,7 @@ void B2buaState::onPrack(sip::TransactionId id, const sip::Message& prack, B2bua
   }
   while (!prov.outstanding && !prov.queued.empty() && call.state == CallState::kRinging) {
     Provisional next = std::move(prov.queued.front());
-    prov.queued.pop_front();
+    prov.queued.erase(prov.queued.begin());
     sendProvisional(call, std::move(next));
   }
 }

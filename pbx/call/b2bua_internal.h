@@ -6,7 +6,6 @@
 // offer, early UPDATE/INFO). Internal to pbx/call. Thread: the SIP loop.
 #pragma once
 
-#include <deque>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -96,7 +95,7 @@ struct ReliableProvisionals {
   sip::Clock::TimePoint next{};
   sip::Clock::TimePoint giveUp{};
   std::chrono::milliseconds interval{};
-  std::deque<Provisional> queued;  // waiting for that PRACK
+  std::vector<Provisional> queued;  // waiting for that PRACK (a vector: no allocation while empty)
 };
 
 struct B2bua::Call {
