@@ -258,11 +258,13 @@ class OfficeLabBase:
         given to the OTHER leg, with this leg's port. When the legs get
         different addresses (office phone: 10.77.0.10, remote worker or
         internet phone: the public address) the call record names the wrong
-        one, e.g. leg a (office1) "advertised": "203.0.113.1:10000" while the
-        phone was sent and used 10.77.0.10:10000; a one-way-audio diagnosis
-        would then blame the wrong address ("the PBX advertised its private
-        address" for a remote leg). The SDP the phones get is right: audio
-        flows, which the scenarios check."""
+        one. Seen with SIP tracing (SIGUSR2) on office1 -> worker1: the 200 OK
+        to office1 says c=IN IP4 10.77.0.10, m=audio 10000 and the INVITE to
+        worker1 c=IN IP4 203.0.113.1, m=audio 10002, but the record has leg a
+        (office1) "advertised": "203.0.113.1:10000" and leg b (worker1)
+        "10.77.0.10:10002". A one-way-audio diagnosis built on it blames the
+        wrong address ("the PBX advertised its private address" for a remote
+        leg). The SDP is right: audio flows, which the scenarios check."""
         self.assertTrue(self.advertised_facts, "no calls were checked")
         wrong = [f for f in self.advertised_facts if f[3] != f[4]]
         self.assertEqual(wrong, [], "(scenario, leg, phone, advertised in the record, given)")
