@@ -117,8 +117,8 @@ void ThreadHostResolver::run() {
 
 call::AdvertisedContact AddressBookContacts::contactFor(std::string_view providerIp,
                                                         sip::Transport transport) const {
-  if (nat_ != nullptr) {
-    const nat::AddressBookSnapshot book = nat_->addressBook().current();
+  if (book_ != nullptr) {
+    const nat::AddressBookSnapshot book = book_->current();
     if (book) {
       const auto a = book->advertisedFor(
           providerIp, transport == sip::Transport::kTcp ? nat::Protocol::kTcp : nat::Protocol::kUdp,
@@ -150,7 +150,8 @@ TrunkWiring::TrunkWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const
   const std::string lan = sip.bind == "0.0.0.0" || sip.bind == "::" ? std::string() : sip.bind;
   configured_ = std::make_unique<call::ConfiguredAddressChoice>(services.mainAddress,
                                                                 services.localNetworks, lan);
-  contacts_ = std::make_unique<AddressBookContacts>(services.nat, *configured_, sipPort);
+  contacts_ = std::make_unique<AddressBookContacts>(
+      services.nat ? &services.nat->addressBook() : nullptr, *configured_, sipPort);
   resolver_ = std::make_unique<ThreadHostResolver>(loop);
   call::TrunkRegistrations::Options options;
   options.userAgent = sip.user_agent;
@@ -200,8 +201,27 @@ TrunkWiring::~TrunkWiring() {
   resolver_.reset();
 }
 
+// One log line per state change of a trunk: what an operator greps for.
+void TrunkWiring::logTransitions() {
+  std::map<std::int64_t, std::pair<call::TrunkRegistrationState, std::string>> now;
+  for (const auto& s : registrations_->status()) {
+    now[s.trunkId] = {s.state, s.lastError};
+    auto old = logged_.find(s.trunkId);
+    if (old != logged_.end() && old->second == now[s.trunkId]) continue;
+    if (s.state == call::TrunkRegistrationState::failed) {
+      logger()->warn("trunk {}: registration failed: {}{}", s.name, s.lastError,
+                     s.nextAttempt ? "; retrying" : "; not retried until its settings change");
+    } else {
+      logger()->info("trunk {}: {}{}", s.name, call::toString(s.state),
+                     s.contact.empty() ? "" : " (contact " + s.contact + ")");
+    }
+  }
+  logged_ = std::move(now);
+}
+
 void TrunkWiring::changed() {
   arm();
+  logTransitions();
   std::string json = statusJson();
   if (json != lastStatus_) {
     lastStatus_ = json;

@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,16 +62,19 @@ class ThreadHostResolver final : public call::HostResolver {
 // The address a provider can reach: the NAT address book's choice for the
 // provider's IP (SIP port mapping included) when there is a NAT service, else
 // main_address for providers outside local_networks.
+// behindNat: the host chosen is not one of our interface addresses (the
+// PBX is reached through a router), which caps the refresh interval.
 class AddressBookContacts final : public call::TrunkContactChoice {
  public:
-  AddressBookContacts(nat::NatService* nat, const call::ConfiguredAddressChoice& configured,
-                      std::uint16_t sipPort)
-      : nat_(nat), configured_(configured), sipPort_(sipPort) {}
+  // `book` null: from the configuration alone.
+  AddressBookContacts(const nat::AddressBookPublisher* book,
+                      const call::ConfiguredAddressChoice& configured, std::uint16_t sipPort)
+      : book_(book), configured_(configured), sipPort_(sipPort) {}
   call::AdvertisedContact contactFor(std::string_view providerIp,
                                      sip::Transport transport) const override;
 
  private:
-  nat::NatService* nat_;
+  const nat::AddressBookPublisher* book_;
   const call::ConfiguredAddressChoice& configured_;
   std::uint16_t sipPort_;
 };
@@ -92,6 +96,7 @@ class TrunkWiring {
 
  private:
   void changed();
+  void logTransitions();
   void arm();
   std::string statusJson() const;
 
@@ -110,6 +115,7 @@ class TrunkWiring {
   nat::AddressBookPublisher::SubscriptionId subscription_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::string lastStatus_;
+  std::map<std::int64_t, std::pair<call::TrunkRegistrationState, std::string>> logged_;
 };
 
 }  // namespace duplex::app

@@ -351,6 +351,22 @@ TEST_F(TrunkRegistrationTest, OptionsKeepAliveGoesOnAfter405) {
   EXPECT_EQ(out[0].method(), sip::Method::kOptions);
 }
 
+TEST_F(TrunkRegistrationTest, TwoUnansweredKeepAlivesRegisterAgainAtOnce) {
+  contacts.contact.behindNat = false;
+  registerOnce(600);
+  for (int i = 0; i < 2; ++i) {
+    advance(seconds(25));
+    // The OPTIONS goes unanswered: its retransmissions, then Timer F (32 s).
+    for (int k = 0; k < 33; ++k) advance(seconds(1));
+  }
+  EXPECT_EQ(status().lastKeepAliveStatus, 408);
+  bool registered = false;
+  for (auto& m : sent()) registered = registered || m.method() == sip::Method::kRegister;
+  EXPECT_TRUE(registered) << "no REGISTER after two unanswered keep-alives";
+  // Well before the refresh that was due at 300 s.
+  EXPECT_LT(wall() - kWallStart, 120);
+}
+
 TEST_F(TrunkRegistrationTest, DisablingUnregistersWithExpiresZero) {
   registerOnce(600);
   TrunkConfig off = trunk();
