@@ -43,8 +43,11 @@
 //   UPnP-mapped SIP port for a provider outside the LAN).
 // - A trunk disabled, deleted, switched to register=false, and every trunk at
 //   stop(): REGISTER with Expires: 0 (answering one challenge), not retried.
-// - Host names are resolved through HostResolver (A/AAAA; no SRV/NAPTR); a
-//   name that does not resolve is a failure with backoff.
+// - Host names are resolved through HostResolver (A/AAAA, IPv4 first; no
+//   SRV/NAPTR, so the trunk's port is used as given); a name that does not
+//   resolve is a failure with backoff. The address is kept until a REGISTER
+//   fails (timeout, transport error) or two keep-alives go unanswered, then
+//   resolved again.
 //
 // For: pbx/app (trunk_wiring.h) drives it; tests drive it with a ManualClock,
 // a real SipEndpoint over a fake transport, fake contact choice and resolver.
