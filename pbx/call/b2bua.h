@@ -77,6 +77,7 @@
 #include "pbx/call/address_choice.h"
 #include "pbx/call/call_record_writer.h"
 #include "pbx/call/call_routing.h"
+#include "pbx/call/call_snapshot.h"
 #include "pbx/call/credential_source.h"
 #include "pbx/call/extension_directory.h"
 #include "pbx/call/media_sessions.h"
@@ -153,6 +154,9 @@ class B2bua final : public sip::RequestHandler, public sip::ClientHandler {
   void setScheduleObserver(std::function<void()> fn) { scheduled_ = std::move(fn); }
 
   const CallStats& stats() const { return stats_; }
+  // The calls in progress (ringing or answered), oldest first, as plain
+  // values for the admin status (call_snapshot.h; b2bua_snapshot.cpp).
+  std::vector<CallSnapshot> activeCalls() const;
 
   struct Call;  // b2bua_internal.h
 

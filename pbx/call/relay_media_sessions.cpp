@@ -132,7 +132,11 @@ void RelayMediaSessions::onEvent(const media::MediaEvent& event) {
     case media::MediaEventKind::kTimeout:
       if (on_event_) on_event_(MediaEvent{event.session, MediaEvent::Kind::kTimeout, event.text});
       break;
+    case media::MediaEventKind::kStats:
+      collected(event.session, event.stats, s.diagnosis);
+      break;
     case media::MediaEventKind::kFinalStats: {
+      collected(event.session, event.stats, s.diagnosis);
       Facts facts;
       facts.json = media::mediaFactsJson(event.stats, s.diagnosis);
       if (!s.diagnosis.empty()) facts.diagnosis = s.diagnosis;
@@ -143,6 +147,46 @@ void RelayMediaSessions::onEvent(const media::MediaEvent& event) {
     }
     default:
       break;
+  }
+}
+
+void RelayMediaSessions::collectStats(const std::vector<SessionId>& sessions,
+                                      std::function<void(LiveFactsBySession)> done) {
+  Collection c;
+  c.done = std::move(done);
+  for (SessionId id : sessions) {
+    if (sessions_.count(id) != 0) c.waiting.insert(id);
+  }
+  if (c.waiting.empty()) {
+    if (c.done) c.done({});
+    return;
+  }
+  if (collections_.size() >= kMaxCollections) {
+    Collection oldest = std::move(collections_.front());
+    collections_.erase(collections_.begin());
+    if (oldest.done) oldest.done(std::move(oldest.got));
+  }
+  // After release() the relay ignores the request, but the session's final
+  // statistics are still to come and answer it (onEvent).
+  for (SessionId id : c.waiting) relay_.requestStats(id);
+  collections_.push_back(std::move(c));
+}
+
+void RelayMediaSessions::collected(SessionId session, const media::SessionStats& stats,
+                                   const std::string& diagnosis) {
+  std::vector<Collection> complete;
+  for (auto it = collections_.begin(); it != collections_.end();) {
+    if (it->waiting.erase(session) != 0) it->got[session] = LiveFacts{stats, diagnosis};
+    if (it->waiting.empty()) {
+      complete.push_back(std::move(*it));
+      it = collections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // After the bookkeeping: a `done` may start another collection.
+  for (auto& c : complete) {
+    if (c.done) c.done(std::move(c.got));
   }
 }
 

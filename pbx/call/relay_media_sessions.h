@@ -16,9 +16,12 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "media/relay.h"
 #include "nat/port_mapper.h"
@@ -44,8 +47,26 @@ class RelayMediaSessions final : public MediaSessions {
   void release(SessionId session, std::function<void(Facts)> done) override;
 
   // SIP loop: a relay event, brought over from the relay thread. Final
-  // statistics complete release(); one-way and timeout go to `on_event`.
+  // statistics complete release(); one-way and timeout go to `on_event`;
+  // statistics answer collectStats().
   void onEvent(const media::MediaEvent& event);
+
+  // What the relay knows of a session now (admin status): per-leg facts
+  // (leg A = the caller) and the one-way diagnosis so far ("" = none).
+  struct LiveFacts {
+    media::SessionStats stats;
+    std::string diagnosis;
+  };
+  using LiveFactsBySession = std::map<SessionId, LiveFacts>;
+  // SIP loop: asks the relay thread for a snapshot of each of `sessions` and
+  // calls `done` (on the SIP loop, never from inside this call unless there
+  // is nothing to ask) once each answered or was released meanwhile; sessions
+  // this object does not know are left out. At most kMaxCollections are
+  // pending: a newer one completes the oldest with what it has, so an answer
+  // the relay never gives (it stopped) costs nothing but that entry.
+  void collectStats(const std::vector<SessionId>& sessions,
+                    std::function<void(LiveFactsBySession)> done);
+  static constexpr std::size_t kMaxCollections = 8;
 
  private:
   struct Session {
@@ -55,8 +76,16 @@ class RelayMediaSessions final : public MediaSessions {
     std::function<void(Facts)> done;
     bool mapped = false;  // RTP ports requested from mapper_, not released yet
   };
+  struct Collection {
+    std::set<SessionId> waiting;
+    LiveFactsBySession got;
+    std::function<void(LiveFactsBySession)> done;
+  };
+  void collected(SessionId session, const media::SessionStats& stats, const std::string& diagnosis);
+
   media::MediaRelay& relay_;
   std::function<void(const MediaEvent&)> on_event_;
+  std::vector<Collection> collections_;  // oldest first
   std::unordered_map<SessionId, Session> sessions_;
   nat::PortMapper* mapper_ = nullptr;
 };
