@@ -294,6 +294,10 @@ void AdminServer::start() {
     std::lock_guard lock(shared.restartMutex);
     shared.restartRequired.insert(keys.begin(), keys.end());
   };
+  shared.services.noteAppliedLive = [&shared](const std::vector<std::string>& keys) {
+    std::lock_guard lock(shared.restartMutex);
+    for (const auto& k : keys) shared.restartRequired.erase(k);
+  };
   shared.services.restartRequired = [&shared] {
     std::lock_guard lock(shared.restartMutex);
     return std::vector<std::string>(shared.restartRequired.begin(), shared.restartRequired.end());

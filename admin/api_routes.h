@@ -82,6 +82,9 @@ struct ApiServices {
   StatusSources status;
   // Setting keys stored since start that only apply at the next start.
   std::function<void(const std::vector<std::string>&)> noteRestartRequired;
+  // Keys just applied live: the running value is the stored one again, so
+  // they leave the restart list.
+  std::function<void(const std::vector<std::string>&)> noteAppliedLive;
   std::function<std::vector<std::string>()> restartRequired;
 };
 

@@ -227,6 +227,7 @@ ApiResponse patchSettings(Call& call) {
   for (const auto& k : keys) {
     if (std::find(live.begin(), live.end(), k) == live.end()) later.push_back(k);
   }
+  if (call.services.noteAppliedLive && !live.empty()) call.services.noteAppliedLive(live);
   if (call.services.noteRestartRequired && !later.empty()) call.services.noteRestartRequired(later);
   Poco::JSON::Object out = settingsJson(call, repo);
   Poco::JSON::Array appliedLive, needRestart;

@@ -13,15 +13,23 @@ constexpr std::array kSettings{
     SettingSpec{"sip.port", T::kPort, "SIP port for UDP and TCP.", 1, 65535},
     SettingSpec{"sip.udp", T::kBool, "Offer SIP over UDP."},
     SettingSpec{"sip.tcp", T::kBool, "Offer SIP over TCP."},
-    SettingSpec{"media.rtp_port_min", T::kPort, "Lowest RTP relay port.", 1024, 65535},
-    SettingSpec{"media.rtp_port_max", T::kPort, "Highest RTP relay port.", 1024, 65535},
+    // Applied live: new calls take ports from the new range (calls in
+    // progress keep theirs) and the router's RTP mappings follow.
+    SettingSpec{"media.rtp_port_min", T::kPort, "Lowest RTP relay port.", 1024, 65535, "", false,
+                true},
+    SettingSpec{"media.rtp_port_max", T::kPort, "Highest RTP relay port.", 1024, 65535, "", false,
+                true},
     SettingSpec{"main_address", T::kHost, "The address phones and trunks reach us at."},
     SettingSpec{"additional_addresses", T::kHostList, "Other addresses of this PBX."},
     SettingSpec{"local_networks", T::kCidrList, "Networks treated as the LAN."},
     SettingSpec{"registrar.realm", T::kText, "Digest realm (changing it needs new passwords).", 0,
                 128},
-    SettingSpec{"nat.upnp", T::kBool, "Ask the router for port mappings (UPnP IGD)."},
-    SettingSpec{"nat.upnp_budget", T::kInt, "Most port mappings requested at once.", 0, 256},
+    // Applied live: off removes the PBX's mappings from the router, on maps again.
+    SettingSpec{"nat.upnp", T::kBool, "Ask the router for port mappings (UPnP IGD).", 0, 0, "",
+                false, true},
+    // At least 1, like duplex.conf: a stored value the daemon refuses at start
+    // would make it ignore every stored setting.
+    SettingSpec{"nat.upnp_budget", T::kInt, "Most port mappings requested at once.", 1, 256},
     SettingSpec{"nat.stun_servers", T::kHostList, "STUN servers (host or host:port)."},
     SettingSpec{"dyndns.provider", T::kProvider,
                 "DynDNS provider: dyndns, noip or an http(s) update URL; \"\" = off."},
@@ -33,8 +41,12 @@ constexpr std::array kSettings{
                 3600},
     SettingSpec{"media.timeout", T::kSeconds, "Seconds without RTP before a call is ended.", 5,
                 3600},
-    SettingSpec{"call.follow_redirects", T::kBool,
-                "3xx policy: follow a redirect (true) or pass the failure back (false)."},
+    // The values of duplex.conf's call.follow_redirects (a boolean stored
+    // here would be refused at the next start).
+    SettingSpec{"call.follow_redirects", T::kEnum,
+                "3xx policy: off = never follow a redirect (toll-fraud risk), internal = follow "
+                "it to internal extensions only.",
+                0, 0, "off,internal"},
     // Outside calls through trunks (pbx/call/trunk_directory.h DialingRules);
     // the trunk directory re-reads them at once.
     SettingSpec{"dialing.international_prefixes", T::kPrefixList,

@@ -376,6 +376,9 @@ TEST_F(Api, SettingsAreValidatedStoredAndSecretsNeverReturned) {
            {R"({"main_address":"bad host!"})", "400 invalid_field main_address"},
            {R"({"media.rtp_port_min":20000,"media.rtp_port_max":10000})",
             "400 invalid_field media.rtp_port_min"},
+           // Values duplex.conf would refuse at the next start are refused now.
+           {R"({"call.follow_redirects":true})", "400 invalid_field call.follow_redirects"},
+           {R"({"nat.upnp_budget":0})", "400 invalid_field nat.upnp_budget"},
            {R"({"no.such":1})", "400 unknown_field no.such"},
            {R"({})", "400 invalid_json -"},
        }) {
