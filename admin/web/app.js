@@ -86,18 +86,56 @@ function notAvailable(v) {
   return v && !Array.isArray(v) && v.available === false;
 }
 
+// One-way audio in plain words: the relay's diagnosis when it made one,
+// else what the packet counters say so far.
+function audioText(c) {
+  if (c.diagnosis) return c.diagnosis;
+  switch (c.audio) {
+    case "both_ways": return "Audio flows both ways.";
+    case "caller_only": return "So far only " + c.caller + " sends audio; nothing from " + (c.callee || c.dialled) + " yet.";
+    case "callee_only": return "So far only " + (c.callee || c.dialled) + " sends audio; nothing from " + c.caller + " yet.";
+    case "none": return c.state === "answered" ? "No audio from either phone yet." : "Not answered yet.";
+    default: return "";
+  }
+}
+
+function legText(l) {
+  let t = l.side + " " + (l.extension || "") + " at " + l.peer + " (" + l.transport + "), " + l.state;
+  if (l.status) t += " " + l.status + " " + l.reason;
+  return t;
+}
+
+function mediaText(l) {
+  const m = l.media;
+  if (!m) return l.side + ": no media facts";
+  let t = l.side + ": " + m.rtp_packets_in + " packets in, " + m.rtp_packets_out + " out";
+  if (m.latched_source) t += ", from " + m.latched_source;
+  else if (m.sdp_address) t += ", expected from " + m.sdp_address;
+  if (m.foreign_dropped) t += ", " + m.foreign_dropped + " foreign dropped";
+  if (m.hold) t += ", on hold";
+  return t;
+}
+
+function lines(texts) {
+  const d = el("div");
+  for (const t of texts) d.appendChild(el("div", t));
+  return d;
+}
+
 function renderCalls(calls) {
   const box = $("active-calls");
   box.textContent = "";
   if (notAvailable(calls)) { box.appendChild(el("p", "Not available yet: " + calls.detail, "muted")); return; }
   if (!calls.length) { box.appendChild(el("p", "No calls right now.", "muted")); return; }
   const table = el("table");
-  table.appendChild(row(["Legs", "State", "Media", "Diagnosis"]));
+  table.id = "active-calls-table";
+  table.appendChild(row(["Call", "State", "Legs", "Media", "Audio"]));
   for (const c of calls) {
     const legs = c.legs || [];
-    const media = legs.map((l) => (l.party || l.number || "leg") + ": " + (l.media ? JSON.stringify(l.media) : "")).join("; ");
-    const diag = el("span", c.diagnosis || "audio flows both ways", c.diagnosis ? "warn" : "");
-    table.appendChild(row([legs.map((l) => l.party || l.number || "?").join(" ↔ "), legs.map((l) => l.state).join(", "), media, diag]));
+    const who = c.caller + " → " + (c.callee || c.dialled) + (c.dialled && c.dialled !== c.callee ? " (dialled " + c.dialled + ")" : "");
+    const state = c.state + ", " + c.duration_s + " s";
+    const audio = el("span", audioText(c), c.diagnosis || (c.state === "answered" && c.audio !== "both_ways") ? "warn" : "");
+    table.appendChild(row([who, state, lines(legs.map(legText)), lines(legs.map(mediaText)), audio]));
   }
   box.appendChild(table);
 }
@@ -391,4 +429,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("logout").addEventListener("click", () => logout("Logged out."));
   for (const b of document.querySelectorAll("#tabs button[data-view]")) b.addEventListener("click", () => show(b.dataset.view));
   show(token ? "status" : "login");
+  // The status (active calls above all) follows along while it is on screen.
+  setInterval(() => { if (token && !$("view-status").hidden && !document.hidden) loadStatus(); }, 5000);
 });

@@ -80,14 +80,47 @@ std::vector<std::string> RegistrarLiveChanges::settingsChanged(
       if (c.key.rfind("dialing.", 0) == 0) live.push_back(c.key);
     }
   }
+  std::optional<std::uint16_t> rtpMin, rtpMax;
+  bool rtpDefault = false;  // a range end set back to its default: needs a start
+  std::optional<std::string> upnp;
   for (const auto& c : changes) {
-    if (c.key != "log.level") continue;
-    const auto level = spdlog::level::from_str(c.value.value_or("info"));
-    // Every component but the SIP trace logger, whose level is its on/off switch.
-    spdlog::apply_all([level](const std::shared_ptr<spdlog::logger>& logger) {
-      if (logger->name() != "sip.trace") logger->set_level(level);
-    });
-    live.push_back(c.key);
+    if (c.key == "log.level") {
+      const auto level = spdlog::level::from_str(c.value.value_or("info"));
+      // Every component but the SIP trace logger, whose level is its on/off switch.
+      spdlog::apply_all([level](const std::shared_ptr<spdlog::logger>& logger) {
+        if (logger->name() != "sip.trace") logger->set_level(level);
+      });
+      live.push_back(c.key);
+    } else if (c.key == "nat.upnp") {
+      upnp = c.value;
+    } else if (c.key == "media.rtp_port_min" || c.key == "media.rtp_port_max") {
+      if (!c.value) {
+        rtpDefault = true;
+        continue;
+      }
+      const auto port = static_cast<std::uint16_t>(std::stoul(*c.value));  // validated 1024-65535
+      (c.key == "media.rtp_port_min" ? rtpMin : rtpMax) = port;
+    }
+  }
+  if ((rtpMin || rtpMax) && !rtpDefault && targets_.rtpRange && targets_.setRtpRange) {
+    if (const auto current = targets_.rtpRange()) {
+      const std::uint16_t min = rtpMin.value_or(current->first);
+      const std::uint16_t max = rtpMax.value_or(current->second);
+      const std::string error = targets_.setRtpRange(min, max);
+      if (error.empty()) {
+        adminLog()->info("RTP port range {}-{} for new calls (was {}-{})", min, max, current->first,
+                         current->second);
+        if (rtpMin) live.emplace_back("media.rtp_port_min");
+        if (rtpMax) live.emplace_back("media.rtp_port_max");
+      } else {
+        adminLog()->warn("RTP port range not changed: {}", error);
+      }
+    }
+  }
+  // After the range: turning UPnP on then maps the new range only.
+  if (upnp && targets_.setUpnp && targets_.setUpnp(*upnp == "true")) {
+    adminLog()->info("UPnP turned {} by the admin", *upnp == "true" ? "on" : "off");
+    live.emplace_back("nat.upnp");
   }
   return live;
 }

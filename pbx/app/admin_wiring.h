@@ -2,8 +2,14 @@
 // extension changes rebuild the registrar's credential cache and drop the
 // bindings of deleted or disabled extensions on the SIP loop; trunk, route
 // and inbound-number changes and the dialing.* settings make call control
-// re-read its trunk directory; log.level is applied at once; every other
-// setting is reported as needing a restart.
+// re-read its trunk directory; applied at once are log.level, nat.upnp (off
+// removes the PBX's mappings from the router, on maps them again) and the
+// RTP range media.rtp_port_min/max (new calls take ports from the new range,
+// calls in progress keep theirs, the router's RTP mappings and the manual
+// forwarding plan follow). Every other setting is reported as needing a
+// restart, and so is a live key set back to its default (null: the default
+// comes from the config file or command line, which only a start reads) or
+// a range the running relay refuses.
 // Also the admin password's first-start generation and reset.
 //
 // For: AdminSubsystem (subsystems.h). Thread: extensionsChanged() and
@@ -15,9 +21,12 @@
 // running only means the change applies at the next start; logged).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "admin/live_changes.h"
 #include "db/database.h"
@@ -34,10 +43,25 @@ using RegistrarPoster =
 // Runs a task on the SIP loop with call control; false when it is not running.
 using CallsPoster = std::function<bool(std::function<void(CallWiring&)>)>;
 
+// The running components a live setting reaches (empty = not running: the
+// key then needs a restart). Called on admin worker threads; each must be
+// thread-safe and quick (MediaRelay and NatService are).
+struct LiveSettingTargets {
+  // nat.upnp: false when NAT traversal is not running.
+  std::function<bool(bool on)> setUpnp;
+  // The relay's current RTP range, for a change of one end only.
+  std::function<std::optional<std::pair<std::uint16_t, std::uint16_t>>()> rtpRange;
+  // "" when applied (relay and router mappings), else why not.
+  std::function<std::string(std::uint16_t min, std::uint16_t max)> setRtpRange;
+};
+
 class RegistrarLiveChanges final : public admin::LiveChanges {
  public:
-  explicit RegistrarLiveChanges(RegistrarPoster post, CallsPoster postToCalls = {})
-      : post_(std::move(post)), postToCalls_(std::move(postToCalls)) {}
+  explicit RegistrarLiveChanges(RegistrarPoster post, CallsPoster postToCalls = {},
+                                LiveSettingTargets targets = {})
+      : post_(std::move(post)),
+        postToCalls_(std::move(postToCalls)),
+        targets_(std::move(targets)) {}
   void extensionsChanged(admin::ExtensionsChange change) override;
   // dialing.* and log.level apply at once.
   std::vector<std::string> settingsChanged(
@@ -51,6 +75,7 @@ class RegistrarLiveChanges final : public admin::LiveChanges {
 
   RegistrarPoster post_;
   CallsPoster postToCalls_;
+  LiveSettingTargets targets_;
 };
 
 // The settings the admin API stored (db/settings_repository.h) as raw config

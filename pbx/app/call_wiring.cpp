@@ -162,6 +162,23 @@ void CallWiring::onRelayEvent(const media::MediaEvent& event) {
   if (afterSend_) afterSend_();
 }
 
+void CallWiring::activeCalls(ActiveCallsDone done) {
+  std::vector<call::CallSnapshot> calls = b2bua_->activeCalls();
+  if (relayMedia_ == nullptr || calls.empty()) {
+    done(std::move(calls), {});
+    return;
+  }
+  std::vector<call::MediaSessions::SessionId> sessions;
+  for (const auto& c : calls) {
+    if (c.mediaSession != 0) sessions.push_back(c.mediaSession);
+  }
+  relayMedia_->collectStats(sessions,
+                            [calls = std::move(calls), done = std::move(done)](
+                                call::RelayMediaSessions::LiveFactsBySession facts) mutable {
+                              done(std::move(calls), std::move(facts));
+                            });
+}
+
 void CallWiring::reloadTrunks() {
   try {
     db::SqliteTrunkRepository trunks(*db_);

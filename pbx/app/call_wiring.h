@@ -70,6 +70,12 @@ class CallWiring {
   const call::TrunkDirectory& trunkDirectory() const { return *trunks_; }
   void setTrunksObserver(std::function<void()> observer) { trunksObserver_ = std::move(observer); }
   const call::CallStats& stats() const { return b2bua_->stats(); }
+  // SIP loop: the calls in progress and, with the relay, each one's live
+  // media facts (admin status, active_calls_view.h). `done` runs on the SIP
+  // loop: at once without a relay or calls, else when the relay answered.
+  using ActiveCallsDone = std::function<void(std::vector<call::CallSnapshot>,
+                                             call::RelayMediaSessions::LiveFactsBySession)>;
+  void activeCalls(ActiveCallsDone done);
 
  private:
   void arm();

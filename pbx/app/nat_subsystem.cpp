@@ -49,7 +49,18 @@ nat::NatSettings natSettingsFrom(const Config& config) {
 }
 
 NatSubsystem::NatSubsystem(const Config& config)
-    : ComponentSubsystem("nat"), settings_(natSettingsFrom(config)) {}
+    : ComponentSubsystem("nat"), settings_(natSettingsFrom(config)) {
+  const auto bind = nat::IpAddress::parse(config.sip.bind);
+  upnpPossible_ = !(bind && nat::isLoopbackOrLinkLocal(*bind));
+}
+
+bool NatSubsystem::setUpnp(bool on) {
+  // service_ is set and reset on the main thread while the admin server
+  // (started after, stopped before) is not serving.
+  if (!service_) return false;
+  service_->setUpnp(on && upnpPossible_);
+  return true;
+}
 
 NatSubsystem::~NatSubsystem() = default;
 

@@ -37,12 +37,16 @@ class NatSubsystem final : public ComponentSubsystem, public admin::NatStatusVie
   // admin::NatStatusView (admin worker threads): the status as JSON, or
   // {"available": false, ...} while the service is not running.
   std::string natStatusJson() override;
+  // An admin change of nat.upnp (any thread): false when the service is not
+  // running. With SIP on loopback only UPnP stays off (nothing to forward).
+  bool setUpnp(bool on);
 
  private:
   void start() override;
   void stop() override;
 
   nat::NatSettings settings_;
+  bool upnpPossible_ = true;  // false: SIP listens on loopback only
   std::unique_ptr<nat::NatService> service_;
 };
 

@@ -184,6 +184,10 @@ bool SipSubsystem::postToRegistrar(std::function<void(RegistrarWiring&, Registra
   });
 }
 
+bool SipSubsystem::postToCallControl(std::function<void(CallWiring*)> task) {
+  return post([this, task = std::move(task)] { task(calls_); });  // calls_: loop thread only
+}
+
 }  // namespace duplex::app
 
 namespace duplex::app {

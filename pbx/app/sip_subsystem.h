@@ -48,6 +48,10 @@ class SipSubsystem final : public ComponentSubsystem, public admin::TrunkStatusV
   // admin::TrunkStatusView (any thread): the trunks' registration state as
   // the SIP loop last published it; "[]" before the first publication.
   std::string trunkStatusJson() override;
+  // Runs `task` on the SIP loop thread with call control (the admin status's
+  // active calls, active_calls_view.h), or with nullptr when the loop runs
+  // without call control (no database); false when the loop is not running.
+  bool postToCallControl(std::function<void(CallWiring*)> task);
   // True when the loop stopped with an error (an exception escaped a callback).
   bool failed() const { return failed_.load(); }
 

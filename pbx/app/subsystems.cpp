@@ -9,8 +9,10 @@
 
 #include "admin/tls_certificate.h"
 #include "db/error.h"
+#include "pbx/app/active_calls_view.h"
 #include "pbx/app/admin_wiring.h"
 #include "pbx/app/exit_codes.h"
+#include "pbx/app/media_subsystem.h"
 #include "pbx/app/nat_subsystem.h"
 #include "pbx/app/sip_subsystem.h"
 #include "pbx/app/startup_error.h"
@@ -54,6 +56,29 @@ T* optionalSubsystem() {
   } catch (const Poco::Exception&) {
     return nullptr;
   }
+}
+
+// Where nat.upnp and the RTP range go when the admin changes them: the NAT
+// service (router mappings, forwarding plan) and the media relay (port pool).
+LiveSettingTargets liveSettingTargets() {
+  LiveSettingTargets targets;
+  auto* nat = optionalSubsystem<NatSubsystem>();
+  auto* media = optionalSubsystem<MediaSubsystem>();
+  if (nat) targets.setUpnp = [nat](bool on) { return nat->setUpnp(on); };
+  if (media) {
+    targets.rtpRange = [media]() -> std::optional<std::pair<std::uint16_t, std::uint16_t>> {
+      if (!media->relay()) return std::nullopt;
+      return media->relay()->portRange();
+    };
+    targets.setRtpRange = [media, nat](std::uint16_t min, std::uint16_t max) -> std::string {
+      if (!media->relay()) return "the media relay is not running";
+      std::string error = media->relay()->setPortRange(min, max);
+      // One range for relay and router (relayConfigFrom()).
+      if (error.empty() && nat && nat->service()) nat->service()->setRtpRange(min, max);
+      return error;
+    };
+  }
+  return targets;
 }
 
 }  // namespace
@@ -102,12 +127,17 @@ void AdminSubsystem::start() {
         [sip](std::function<void(RegistrarWiring&, RegistrarStartup&)> task) {
           return sip->postToRegistrar(std::move(task));
         },
-        [sip](std::function<void(CallWiring&)> task) { return sip->postToCalls(std::move(task)); });
+        [sip](std::function<void(CallWiring&)> task) { return sip->postToCalls(std::move(task)); },
+        liveSettingTargets());
     options.live = live_.get();
     options.status.trunks = sip;
+    // The calls in progress for GET /api/v1/status, from the SIP loop.
+    calls_ = std::make_unique<SipActiveCallsView>([sip](std::function<void(CallWiring*)> task) {
+      return sip->postToCallControl(std::move(task));
+    });
+    options.status.calls = calls_.get();
   }
-  // NAT's status for GET /api/v1/status (and the page's Router panel). Active
-  // calls are not reported by call control yet: shown as not available.
+  // NAT's status for GET /api/v1/status (and the page's Router panel).
   if (auto* nat = optionalSubsystem<NatSubsystem>()) options.status.nat = nat;
   server_ = std::make_unique<admin::AdminServer>(std::move(options));
   try {
@@ -130,6 +160,7 @@ void AdminSubsystem::stop() {
   if (server_) server_->stop();
   server_.reset();
   live_.reset();
+  calls_.reset();
 }
 
 }  // namespace duplex::app

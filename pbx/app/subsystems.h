@@ -81,6 +81,7 @@ class AdminSubsystem final : public ComponentSubsystem {
   std::string dataDir_;
   std::string realm_;
   std::unique_ptr<admin::LiveChanges> live_;
+  std::unique_ptr<admin::ActiveCallsView> calls_;
   std::unique_ptr<admin::AdminServer> server_;
 };
 

@@ -240,14 +240,17 @@ class AdminPage(unittest.TestCase):
         b.click("#setting-log\\.level option[value='debug']")
         b.type("#setting-media\\.rtp_port_min", "12000")
         b.click("#setting-nat\\.upnp option[value='false']")
+        b.type("#setting-registrar\\.keepalive_interval", "20")
         b.click("#settings-save")
         b.wait(lambda: "Applied now: log.level" in b.text("#settings-result"), "the live setting")
-        self.assertIn("after a restart: media.rtp_port_min, nat.upnp", b.text("#settings-result"))
+        self.assertIn("Applied now: log.level, media.rtp_port_min, nat.upnp.",
+                      b.text("#settings-result"))
+        self.assertIn("after a restart: registrar.keepalive_interval", b.text("#settings-result"))
         con = sqlite3.connect(os.path.join(self.daemon.dir, "duplex.db"))
         stored = dict(con.execute("SELECT key, value FROM settings").fetchall())
         con.close()
         self.assertEqual(stored, {"log.level": "debug", "media.rtp_port_min": "12000",
-                                  "nat.upnp": "false"})
+                                  "nat.upnp": "false", "registrar.keepalive_interval": "20"})
         b.screenshot("admin_settings.png")
 
         # Log out: back to the login form, and the token no longer works.

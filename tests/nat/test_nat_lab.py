@@ -96,9 +96,9 @@ class NatLabCase(unittest.TestCase):
     def wait_log(self, pattern, timeout=30):
         return wait_for(f"log /{pattern}/", lambda: re.search(pattern, self.log()), timeout)
 
-    def nat_status(self):
-        """GET /api/v1/status as the admin page does (login with the generated
-        password), from inside the PBX namespace; returns its "nat" object."""
+    def admin(self, method, path, body=None):
+        """One admin API request as the admin page makes it (login with the
+        generated password), from inside the PBX namespace; returns the JSON."""
         port = re.search(r"admin http://127\.0\.0\.1:(\d+)", self.log()).group(1)
         with open(os.path.join(self.data, "admin-password.txt")) as f:
             password = f.read().strip().rsplit(": ", 1)[1]
@@ -108,11 +108,18 @@ class NatLabCase(unittest.TestCase):
             "req=urllib.request.Request(base+'/auth/login',data=json.dumps({'username':'admin',"
             f"'password':{password!r}}}).encode(),headers={{'Content-Type':'application/json'}})\n"
             "tok=json.load(urllib.request.urlopen(req,timeout=5))['token']\n"
-            "req=urllib.request.Request(base+'/status',headers={'Authorization':'Bearer '+tok})\n"
-            "print(json.dumps(json.load(urllib.request.urlopen(req,timeout=5))['nat']))\n")
+            "h={'Authorization':'Bearer '+tok,'Content-Type':'application/json'}\n"
+            f"body={json.dumps(body)!r}\n"
+            f"req=urllib.request.Request(base+{path!r},method={method!r},headers=h,"
+            "data=None if body=='null' else body.encode())\n"
+            "print(json.dumps(json.load(urllib.request.urlopen(req,timeout=5))))\n")
         r = self.lab.ns(self.lab.ns_pbx, sys.executable, "-c", script, check=False)
         self.assertEqual(r.returncode, 0, r.stderr)
         return json.loads(r.stdout)
+
+    def nat_status(self):
+        """GET /api/v1/status as the admin page does; returns its "nat" object."""
+        return self.admin("GET", "/status")["nat"]
 
     def expected_mappings(self, rtp=True):
         m = [("TCP", SIP_PORT, PBX_IP, SIP_PORT), ("UDP", SIP_PORT, PBX_IP, SIP_PORT)]
@@ -291,6 +298,41 @@ class WithUpnpOff(NatLabCase):
         self.assertEqual(nat["public_address"], "203.0.113.1")
         self.assertEqual(self.lab.router_mappings(), [])  # nothing asked of the router
         self.assertEqual(self.lab.stop(self.daemon, signal.SIGTERM), 0)
+
+    def test_turned_on_and_off_and_rtp_range_moved_without_restart(self):
+        """The admin turns UPnP on in the settings: the mappings appear on the
+        router; moves the RTP range: the router follows; turns UPnP off: every
+        mapping of the PBX is gone from the router. One daemon run throughout."""
+        self.start_pbx()
+        self.wait_log(r"public address 203\.0\.113\.1 \(from stun\)")
+        r = self.admin("PATCH", "/settings", {"nat.upnp": True})
+        self.assertEqual(r["applied_live"], ["nat.upnp"])
+        self.assertEqual(r["needs_restart"], [])
+        wait_for("12 mappings on the router after UPnP on",
+                 lambda: self.lab.router_mappings() == self.expected_mappings(), 20)
+        self.figure("start to 12 mappings after turning UPnP on")
+        self.assertTrue(self.udp_forwarded(10003), "UDP 10003 was not forwarded to the PBX")
+        wait_for("the status says mapped", lambda: self.nat_status()["upnp"]["state"] == "mapped", 10)
+
+        r = self.admin("PATCH", "/settings", {"media.rtp_port_min": 10004,
+                                              "media.rtp_port_max": 10013})
+        self.assertEqual(sorted(r["applied_live"]), ["media.rtp_port_max", "media.rtp_port_min"])
+        self.rtp = (10004, 10013)
+        wait_for("the moved RTP range on the router",
+                 lambda: self.lab.router_mappings() == self.expected_mappings(), 20)
+
+        r = self.admin("PATCH", "/settings", {"nat.upnp": False})
+        self.assertEqual(r["applied_live"], ["nat.upnp"])
+        wait_for("no mapping left on the router", lambda: self.lab.router_mappings() == [], 20)
+        self.wait_log(r"UPnP: removed 12 of 12 port mapping\(s\)")
+        nat = self.nat_status()
+        self.assertEqual(nat["upnp"]["state"], "off")
+        self.assertEqual(nat["upnp"]["mappings"], [])
+        self.assertIn("Forward UDP ports 10004-10013 to 10.77.0.10 ports 10004-10013 (RTP media).",
+                      nat["manual_forwarding_text"])
+        self.assertEqual(self.admin("GET", "/status")["restart_required"], [])
+        self.assertEqual(self.lab.stop(self.daemon, signal.SIGTERM), 0)
+        self.assertEqual(self.lab.router_mappings(), [])
 
 
 class WithSilentStunServer(NatLabCase):

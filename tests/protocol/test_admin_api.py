@@ -340,14 +340,19 @@ class AdminApi(unittest.TestCase):
             "local_networks": ["192.168.0.0/16", "10.0.0.0/8"], "log.level": "debug"})
         self.assertEqual(r.status, 200, r.body)
         body = r.json()
-        self.assertEqual(body["applied_live"], ["log.level"])
-        self.assertIn("media.rtp_port_min", body["needs_restart"])
+        # Live: the log level, UPnP on/off and the RTP range (new calls);
+        # the rest is used from the next start, and the answer says so.
+        self.assertEqual(sorted(body["applied_live"]),
+                         ["log.level", "media.rtp_port_max", "media.rtp_port_min", "nat.upnp"])
+        self.assertEqual(sorted(body["needs_restart"]),
+                         ["dyndns.password", "dyndns.provider", "local_networks"])
         self.assertNotIn("dyn-Secret-42", r.body.decode())
         got = self.api.request("GET", "/api/v1/settings")
         self.assertNotIn("dyn-Secret-42", got.body.decode())
         self.assertTrue(got.json()["secrets_set"]["dyndns.password"])
         self.assertEqual(got.json()["settings"]["local_networks"], ["192.168.0.0/16", "10.0.0.0/8"])
-        self.assertIn("media.rtp_port_min", got.json()["restart_required"])
+        self.assertIn("local_networks", got.json()["restart_required"])
+        self.assertNotIn("media.rtp_port_min", got.json()["restart_required"])
         with self.db() as con:
             rows = dict(con.execute("SELECT key, value FROM settings").fetchall())
         self.assertEqual(rows["media.rtp_port_min"], "12000")
@@ -463,8 +468,9 @@ class Persistence(unittest.TestCase):
             r = c.request("PATCH", "/api/v1/settings",
                           {"media.rtp_port_min": 12000, "media.rtp_port_max": 12999,
                            "dyndns.password": "dyn-Secret-77"})
-            self.assertEqual(sorted(r.json()["needs_restart"]),
-                             ["dyndns.password", "media.rtp_port_max", "media.rtp_port_min"])
+            self.assertEqual(r.json()["needs_restart"], ["dyndns.password"])
+            self.assertEqual(sorted(r.json()["applied_live"]),
+                             ["media.rtp_port_max", "media.rtp_port_min"])
             token = c.token
             c.close()
 
@@ -474,7 +480,12 @@ class Persistence(unittest.TestCase):
                 c.close()
                 return [(f["external_first"], f["external_last"])
                         for f in nat["manual_forwarding"] if f["purpose"].startswith("RTP")]
-            self.assertEqual(forwarding_plan(), [(10000, 20000)])  # not live
+            # Live: the plan of ports to forward follows at once (the NAT
+            # worker publishes it).
+            self.assertEqual(sipreg.wait_until(lambda: forwarding_plan() == [(12000, 12999)],
+                                               timeout=5), True)
+            self.assertIn("RTP port range 12000-12999 for new calls (was 10000-20000)",
+                          "".join(d.output))
             d.stop()
             d.start()
             self.assertEqual(forwarding_plan(), [(12000, 12999)])
