@@ -77,11 +77,23 @@ class WebDriver:
     def clear(self, css):
         self.call("POST", f"/element/{self.find(css)}/clear")
 
+    def on_element(self, css, method, action):
+        """Find and act; found again when the page re-rendered the element in
+        between (a view reloads its list asynchronously, the status view
+        refreshes itself)."""
+        for attempt in range(3):
+            try:
+                return self.call(method, f"/element/{self.find(css)}/{action}")
+            except RuntimeError as e:
+                if "stale element" not in str(e) or attempt == 2:
+                    raise
+                time.sleep(0.1)
+
     def click(self, css):
-        self.call("POST", f"/element/{self.find(css)}/click")
+        self.on_element(css, "POST", "click")
 
     def text(self, css):
-        return self.call("GET", f"/element/{self.find(css)}/text")
+        return self.on_element(css, "GET", "text")
 
     def displayed(self, css):
         return self.call("GET", f"/element/{self.find(css)}/displayed")
