@@ -430,6 +430,39 @@ class AdminApi(unittest.TestCase):
                         schema = resp["content"]["application/json"]["schema"]
                         self.assertEqual(schema, {"$ref": "#/components/schemas/Error"})
 
+    def test_answers_carry_only_what_the_openapi_document_describes(self):
+        """Every field a GET returns is in its schema (and nothing the schema
+        requires is missing), every setting the API takes is documented: a
+        field added to a handler but not to the document fails here."""
+        doc = self.api.request("GET", "/api/v1/openapi.json").json()
+        schemas = doc["components"]["schemas"]
+        self.api.request("POST", "/api/v1/extensions", {"number": "601"})
+
+        def check(obj, name):
+            props = schemas[name]["properties"]
+            self.assertEqual(set(obj) - set(props), set(), f"undocumented fields of {name}")
+            missing = set(schemas[name].get("required", [])) - set(obj)
+            self.assertEqual(missing, set(), f"required {name} fields missing")
+
+        status = self.api.request("GET", "/api/v1/status").json()
+        check(status, "Status")
+        for r in status["registrations"]:
+            check(r, "Registration")
+        for c in status["active_calls"] if isinstance(status["active_calls"], list) else []:
+            check(c, "ActiveCall")
+        settings = self.api.request("GET", "/api/v1/settings").json()
+        check(settings, "Settings")
+        self.assertEqual(set(settings["settings"]), set(schemas["SettingsValues"]["properties"]))
+        self.assertEqual(set(settings["settings"]) | set(settings["secrets_set"]),
+                         set(schemas["SettingsPatch"]["properties"]))
+        for e in self.api.request("GET", "/api/v1/extensions").json()["extensions"]:
+            check(e, "Extension")
+        check(self.api.request("GET", "/api/v1/calls").json(), "CallPage")
+        for t in self.api.request("GET", "/api/v1/tokens").json()["tokens"]:
+            check(t, "Token")
+        check(self.api.request("GET", "/api/v1/health").json(), "Health")
+        self.api.request("DELETE", "/api/v1/extensions/601")
+
 
 class Persistence(unittest.TestCase):
     def test_extensions_password_and_tokens_survive_a_restart(self):
