@@ -549,6 +549,8 @@ class TrunkRecovery(PbxCase):
         # The provider restarts and forgets every registration. With a short
         # interval, the PBX's next refresh puts its binding back.
         self.admin.must("PATCH", f"/api/v1/trunks/{self.trunk_a}", {"register_interval": 60})
+        wait_for("the registration for 60 s after the change",
+                 lambda: [left for _, left in self.provider_a.bindings() if left <= 60], 15)
         # Kamailio keeps its location table in memory only (usrloc db_mode 0):
         # any binding it holds after the restart came from a new REGISTER.
         self.provider_a.restart()

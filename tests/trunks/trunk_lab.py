@@ -210,6 +210,14 @@ class Kamailio:
     def clear_location(self, aor=TRUNK_USER):
         self.kamcmd("ul.rm", "location", aor)
 
+    def bindings(self, aor=TRUNK_USER):
+        """[(contact URI, seconds left)] of `aor` in its location table."""
+        r = self.kamcmd("ul.lookup", "location", aor)
+        if r.returncode != 0:
+            return []
+        return [(m.group(1), int(m.group(2))) for m in
+                re.finditer(r"Address:\s*(\S+).*?Expires:\s*(-?\d+)", r.stdout, re.S)]
+
     def contacts(self, aor=TRUNK_USER):
         """The Contact URIs its location table holds for `aor` (kamcmd ul.lookup)."""
         r = self.kamcmd("ul.lookup", "location", aor)
