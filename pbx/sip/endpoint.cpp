@@ -95,6 +95,7 @@ SipEndpoint::SipEndpoint(const Clock& clock, EndpointOptions options)
       tag_random_(std::random_device{}()),
       tag_key_(tag_random_()) {
   for (const std::string& s : options_.supported) supported_views_.emplace_back(s);
+  updateAllowed();
 }
 
 SipEndpoint::~SipEndpoint() = default;
@@ -105,6 +106,7 @@ void SipEndpoint::addTransport(SipTransport& transport) {
 
 void SipEndpoint::setHandler(Method method, RequestHandler* handler) {
   handlers_[static_cast<std::size_t>(method)] = handler;
+  updateAllowed();
 }
 
 RequestHandler* SipEndpoint::handlerFor(Method method) const {
@@ -112,8 +114,9 @@ RequestHandler* SipEndpoint::handlerFor(Method method) const {
   return handlers_[static_cast<std::size_t>(method)];
 }
 
-std::vector<Method> SipEndpoint::allowedMethods() const {
-  std::vector<Method> out;
+void SipEndpoint::updateAllowed() {
+  std::vector<Method>& out = allowed_;
+  out.clear();
   for (std::size_t i = 0; i < handlers_.size(); ++i) {
     if (handlers_[i] != nullptr) out.push_back(static_cast<Method>(i));
   }
@@ -124,7 +127,6 @@ std::vector<Method> SipEndpoint::allowedMethods() const {
   out.push_back(Method::kOptions);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
 }
 
 std::string SipEndpoint::statelessTag(const Message& request) const {
@@ -191,8 +193,7 @@ void SipEndpoint::onRequestBytes(std::string bytes, const Origin& origin) {
   // the server transaction then finds it stamped.
   stampReceived(request, origin.transport == Transport::kUdp);
 
-  const std::vector<Method> allowed = allowedMethods();
-  const RequestPolicy policy{allowed, supported_views_};
+  const RequestPolicy policy{allowed_, supported_views_};
   if (auto rejection = checkRequest(request, policy)) {
     // RFC 4475 3.2.1: rejected statelessly, no transaction state kept. An ACK
     // is never answered (RFC 3261 17.1.1.3).

@@ -131,8 +131,9 @@ class SipEndpoint final : private TransactionTransport, private TransactionUser 
   TransactionLayer& transactions() { return layer_; }
   const EndpointStats& stats() const { return stats_; }
   // Methods the PBX answers: OPTIONS, CANCEL, plus the handled ones (ACK
-  // with INVITE).
-  std::vector<Method> allowedMethods() const;
+  // with INVITE). Kept up to date by setHandler(): every request's check
+  // reads it.
+  const std::vector<Method>& allowedMethods() const { return allowed_; }
   // A new To/From tag: random, 16 hex digits.
   std::string newTag();
   // Answers server transaction `id` with `status`, adding a To tag when the
@@ -173,6 +174,8 @@ class SipEndpoint final : private TransactionTransport, private TransactionUser 
   TransactionLayer layer_;
   std::array<SipTransport*, 3> transports_{};   // by Transport
   std::array<RequestHandler*, 16> handlers_{};  // by Method
+  std::vector<Method> allowed_;                 // see allowedMethods()
+  void updateAllowed();
   ClientHandler* client_handler_ = nullptr;
   ClientHandler* clientHandlerFor(TransactionId id) const;
   std::unordered_map<TransactionId, ClientHandler*> client_owners_;  // sendRequest(.., owner)
