@@ -93,16 +93,21 @@ void NatWorker::post(std::function<void()> task) {
 void NatWorker::requestRtpPorts(std::uint64_t session, std::vector<std::uint16_t> ports,
                                 PortMapper::Done done) {
   post([this, session, ports = std::move(ports), done = std::move(done)] {
+    const std::vector<PortMapping> before = mapper_->mappings();
     const RtpMappingResult result = mapper_->requestRtp(session, ports);
-    publish();  // the new external ports are in the address book before `done`
+    // The new external ports are in the address book before `done`. Every
+    // call asks (and releases): with UPnP off or the range mapped whole,
+    // nothing changes and the address book is not rebuilt.
+    if (mapper_->mappings() != before) publish();
     if (done) done(result);
   });
 }
 
 void NatWorker::releaseRtpPorts(std::uint64_t session) {
   post([this, session] {
+    const std::vector<PortMapping> before = mapper_->mappings();
     mapper_->releaseRtp(session);
-    publish();
+    if (mapper_->mappings() != before) publish();
   });
 }
 
