@@ -148,9 +148,11 @@ std::string SipEndpoint::statelessTag(const Message& request) const {
 }
 
 std::string SipEndpoint::newTag() {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(tag_random_()));
-  return std::string(buf, 16);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t r = tag_random_();
+  std::string tag(16, '0');
+  for (int i = 15; i >= 0; --i, r >>= 4) tag[static_cast<std::size_t>(i)] = kHex[r & 0xf];
+  return tag;
 }
 
 // --- input ---

@@ -191,6 +191,9 @@ class Message {
   // --- typed views; each parses on demand and reports what is wrong ---
   Result<Via> topVia() const;
   Result<std::vector<Via>> vias() const;
+  // What vias() would report, without building the list (every request's
+  // stateless check runs it). nullopt when every Via is well-formed.
+  std::optional<SipError> checkVias() const;
   Result<NameAddr> from() const;
   Result<NameAddr> to() const;
   Result<CSeq> cseq() const;

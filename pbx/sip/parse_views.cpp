@@ -128,6 +128,22 @@ Result<std::vector<Via>> Message::vias() const {
   return out;
 }
 
+std::optional<SipError> Message::checkVias() const {
+  Via scratch;
+  bool any = false;
+  for (const auto& h : headers_) {
+    if (h.id != HeaderId::kVia) continue;
+    const bool ok = forEachListElement(h.value, [&](std::string_view element) {
+      scratch = Via{};
+      any = true;
+      return !Via::parseInto(element, scratch);
+    });
+    if (!ok) return SipError{400, "Bad Via header"};
+  }
+  if (!any) return SipError{400, "Missing Via"};
+  return std::nullopt;
+}
+
 Result<NameAddr> Message::from() const {
   const auto v = header(HeaderId::kFrom);
   Result<NameAddr> r(std::in_place);

@@ -112,7 +112,7 @@ std::optional<Rejection> checkRequest(const Message& req, const RequestPolicy& p
   // RFC 3261 8.2.1: the method is inspected first (and RFC 4475 3.1.2.18
   // prefers 501 over 400 for an unknown method with a mismatched CSeq); only
   // the Via must be readable to answer at all.
-  if (auto v = req.vias(); !v) return reject(v.error().status, v.error().reason);
+  if (auto bad = req.checkVias()) return reject(bad->status, bad->reason);
   if (req.method() == Method::kUnknown) {
     Rejection r = reject(501, "Not Implemented");
     r.headers.emplace_back("Allow", allowHeaderValue(policy.allowed_methods));
