@@ -208,6 +208,15 @@ ApiResponse patchSettings(Call& call) {
   }
   std::vector<std::string> keys;
   std::vector<SettingChange> applied;
+  for (const auto& c : changes) {
+    keys.emplace_back(c.spec->key);
+    applied.push_back({std::string(c.spec->key), c.text});
+  }
+  if (call.services.live) {
+    if (auto problem = call.services.live->checkSettings(applied)) {
+      throw ApiError(400, "invalid_field", problem->field, problem->detail);
+    }
+  }
   {
     db::Transaction transaction(call.db);
     for (const auto& c : changes) {
@@ -216,8 +225,6 @@ ApiResponse patchSettings(Call& call) {
       } else {
         repo.remove(c.spec->key);
       }
-      keys.emplace_back(c.spec->key);
-      applied.push_back({std::string(c.spec->key), c.text});
     }
     transaction.commit();
   }

@@ -31,6 +31,12 @@ struct SettingChange {
   std::optional<std::string> value;
 };
 
+// Why the running PBX cannot take a change (400 naming the field).
+struct SettingProblem {
+  std::string field;
+  std::string detail;
+};
+
 class LiveChanges {
  public:
   virtual ~LiveChanges() = default;
@@ -39,6 +45,13 @@ class LiveChanges {
   // default). Returns the keys applied at once; the others take effect at the
   // next start, and the API says so.
   virtual std::vector<std::string> settingsChanged(const std::vector<SettingChange>& changes) = 0;
+  // Before anything is stored: a validated change the running PBX could not
+  // use together with its current values (e.g. an RTP range end beyond the
+  // other end the relay runs with, set in duplex.conf). Default: none.
+  virtual std::optional<SettingProblem> checkSettings(const std::vector<SettingChange>& changes) {
+    (void)changes;
+    return std::nullopt;
+  }
   // A trunk, outbound route or inbound number was created, changed or
   // deleted: the daemon re-reads its trunk directory and re-registers what
   // changed (pbx/app/trunk_wiring.h). Default: nothing (the change then

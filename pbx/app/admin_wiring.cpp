@@ -68,6 +68,29 @@ void RegistrarLiveChanges::trunksChanged() {
   reloadTrunks();
 }
 
+std::optional<admin::SettingProblem> RegistrarLiveChanges::checkSettings(
+    const std::vector<admin::SettingChange>& changes) {
+  std::optional<std::uint16_t> rtpMin, rtpMax;
+  for (const auto& c : changes) {
+    if (!c.value) continue;  // back to the default: checked at the next start
+    if (c.key == "media.rtp_port_min") rtpMin = static_cast<std::uint16_t>(std::stoul(*c.value));
+    if (c.key == "media.rtp_port_max") rtpMax = static_cast<std::uint16_t>(std::stoul(*c.value));
+  }
+  if (!(rtpMin || rtpMax) || !targets_.rtpRange) return std::nullopt;
+  const auto current = targets_.rtpRange();
+  if (!current) return std::nullopt;
+  const unsigned min = rtpMin.value_or(current->first);
+  const unsigned max = rtpMax.value_or(current->second);
+  if (min + (min % 2u) + 1u <= max) return std::nullopt;  // an even/odd pair fits
+  const std::string field = rtpMin ? "media.rtp_port_min" : "media.rtp_port_max";
+  return admin::SettingProblem{
+      field,
+      "media.rtp_port_min must be below media.rtp_port_max with room for one RTP/RTCP "
+      "pair: " +
+          std::to_string(min) + "-" + std::to_string(max) + " (the relay runs with " +
+          std::to_string(current->first) + "-" + std::to_string(current->second) + ")"};
+}
+
 std::vector<std::string> RegistrarLiveChanges::settingsChanged(
     const std::vector<admin::SettingChange>& changes) {
   std::vector<std::string> live;

@@ -66,6 +66,10 @@ class RegistrarLiveChanges final : public admin::LiveChanges {
   // dialing.* and log.level apply at once.
   std::vector<std::string> settingsChanged(
       const std::vector<admin::SettingChange>& changes) override;
+  // The RTP range after the change, with the relay's current range for an
+  // end not changed, must hold an RTP/RTCP pair.
+  std::optional<admin::SettingProblem> checkSettings(
+      const std::vector<admin::SettingChange>& changes) override;
   // Re-reads the trunk directory on the SIP loop now (which re-registers
   // the trunks whose settings changed).
   void trunksChanged() override;

@@ -58,6 +58,9 @@ bool NatSubsystem::setUpnp(bool on) {
   // service_ is set and reset on the main thread while the admin server
   // (started after, stopped before) is not serving.
   if (!service_) return false;
+  if (on && !upnpPossible_) {
+    log().info("UPnP stays off: SIP listens on loopback only (sip.bind), nothing to forward");
+  }
   service_->setUpnp(on && upnpPossible_);
   return true;
 }
