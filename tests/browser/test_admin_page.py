@@ -18,6 +18,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "protocol"))
+import callsipp  # noqa: E402
 import duplexd  # noqa: E402
 import sipreg  # noqa: E402
 
@@ -279,6 +280,68 @@ class AdminPage(unittest.TestCase):
                 con.close()
         b.wait(lambda: sessions() == 0, "the session token revoked")
         print(f"screenshots in {ARTIFACTS}")
+
+
+class ActiveCallOnTheStatusPage(unittest.TestCase):
+    """A call in which only the caller's audio reaches the PBX (the callee's
+    phone sends nothing): the status page lists the call with both phones,
+    says plainly who is silent, and shows the relay's one-way diagnosis once
+    it is made; after the hang-up the call is gone from the page."""
+
+    def setUp(self):
+        # One-way diagnosis after 1 s of answered call instead of 5 s.
+        self.lab = callsipp.CallLab(extra_args=("--media.one_way_after=1s",))
+        self.addCleanup(self.lab.cleanup)
+        with open(os.path.join(self.lab.daemon.dir, "admin-password.txt")) as f:
+            self.password = f.read().strip().rsplit(": ", 1)[1]
+        self.browser = WebDriver()
+        self.addCleanup(self.browser.quit)
+
+    def test_one_way_call_is_listed_with_its_diagnosis_then_gone(self):
+        lab, b = self.lab, self.browser
+        callee_port = duplexd.free_port()
+        lab.register("102", callee_port)
+        media_a, media_b = callsipp.udp_socket(), callsipp.udp_socket()
+        self.addCleanup(media_a.close)
+        self.addCleanup(media_b.close)
+        uas = lab.start("call_uas.xml", callee_port, "-m", "1", "-key", "rtp_port",
+                        str(media_b.getsockname()[1]), "-key", "out_dir", lab.work)
+        inf = lab.csv("caller.csv", [["101", lab.auth("101"), "102"]])
+        uac = lab.start("call_uac.xml", duplexd.free_port(), "-m", "1", "-key", "rtp_port",
+                        str(media_a.getsockname()[1]), "-key", "out_dir", lab.work,
+                        "-d", "9000", "-auth_uri", "102@duplex.test", inf=inf)
+        relay_a = lab.relay_of("caller")
+        for seq in range(50):  # the caller talks; the callee's phone stays silent
+            media_a.sendto(callsipp.rtp_packet(seq, 0xA, 0xAA), relay_a)
+            time.sleep(0.01)
+
+        b.get(f"http://127.0.0.1:{lab.daemon.admin_port}/")
+        b.wait(lambda: b.displayed("#login-password"), "the login form")
+        b.type("#login-password", self.password)
+        b.click("#login-button")
+        b.wait(lambda: b.displayed("#tab-status"), "the status page")
+
+        def shown(text):
+            def check():
+                b.click("#tab-status")  # reloads the status
+                time.sleep(0.2)
+                return text in b.text("#active-calls")
+            return check
+        b.wait(shown("101 → 102"), "the call on the status page")
+        b.wait(shown("never sent media"), "the one-way diagnosis on the status page")
+        calls = b.text("#active-calls")
+        self.assertIn("answered", calls)
+        self.assertIn("caller 101 at 127.0.0.1:", calls)
+        self.assertIn("callee 102 at 127.0.0.1:" + str(callee_port), calls)
+        self.assertRegex(calls, r"caller: (4\d|50) packets in")  # the relay's counters
+        self.assertIn("callee: 0 packets in", calls)
+        b.screenshot("admin_active_call.png")
+
+        code, err = uac.wait(30)
+        self.assertEqual(code, 0, err)
+        code, err = uas.wait(10)
+        self.assertEqual(code, 0, err)
+        b.wait(shown("No calls right now."), "the call gone after the hang-up")
 
 
 if __name__ == "__main__":
