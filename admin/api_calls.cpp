@@ -116,6 +116,8 @@ Poco::JSON::Object recordJson(const db::CallRecord& r) {
   } else {
     o.set("diagnosis", Poco::Dynamic::Var());
   }
+  o.set("trunk", r.trunk);
+  o.set("sent_number", r.sentNumber);
   return o;
 }
 

@@ -36,6 +36,8 @@ struct CallRecord {
   std::string forwardSteps = "[]";       // JSON array: the forwarding chain
   std::string mediaFacts = "{}";         // JSON object: per-leg media facts
   std::optional<std::string> diagnosis;  // e.g. why a leg had one-way audio
+  std::string trunk;                     // the trunk's name for outside calls; "" internal
+  std::string sentNumber;                // outbound: the number sent to the provider
 
   bool operator==(const CallRecord&) const = default;
 };

@@ -116,7 +116,6 @@ CREATE TABLE secrets (
 ) WITHOUT ROWID;
 )sql";
 
-
 // Migration 2 (admin issue): the admin login and the bearer tokens. Only
 // hashes are stored: the password as a PBKDF2 string, each token as the hex
 // SHA-256 of its text, so a copy of the database opens no door.
@@ -211,10 +210,19 @@ CREATE INDEX inbound_numbers_extension ON inbound_numbers (extension_id);
 CREATE INDEX inbound_numbers_trunk ON inbound_numbers (trunk_id);
 )sql";
 
+// Migration 4 (trunks issue, call half): a call record names the trunk an
+// outside call used and the number sent to the provider (after the route's
+// digit manipulation). Internal calls keep "" in both.
+constexpr std::string_view kCallRecordTrunk = R"sql(
+ALTER TABLE call_records ADD COLUMN trunk TEXT NOT NULL DEFAULT '';
+ALTER TABLE call_records ADD COLUMN sent_number TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "initial schema", kInitialSchema},
     Migration{2, "admin users and tokens", kAdminAuth},
     Migration{3, "trunks, routes and inbound numbers", kTrunks},
+    Migration{4, "call records name the trunk", kCallRecordTrunk},
 };
 
 }  // namespace

@@ -7,7 +7,8 @@ namespace {
 
 constexpr std::string_view kColumns =
     "id, call_id, caller, callee, dialled, start_at, answer_at, end_at, duration_s, billable_s, "
-    "disposition, hangup_side, hangup_cause, forward_steps, media_facts, diagnosis";
+    "disposition, hangup_side, hangup_cause, forward_steps, media_facts, diagnosis, trunk, "
+    "sent_number";
 
 constexpr int kMaxPage = 1000;
 
@@ -30,6 +31,8 @@ CallRecord readRow(const Statement& row) {
   r.forwardSteps = row.text(13);
   r.mediaFacts = row.text(14);
   r.diagnosis = row.optionalText(15);
+  r.trunk = row.text(16);
+  r.sentNumber = row.text(17);
   return r;
 }
 
@@ -60,8 +63,9 @@ SqliteCallRecordRepository::SqliteCallRecordRepository(Database& db)
       insert_(db,
               "INSERT INTO call_records (call_id, caller, callee, dialled, start_at, answer_at, "
               "end_at, duration_s, billable_s, disposition, hangup_side, hangup_cause, "
-              "forward_steps, media_facts, diagnosis) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)") {}
+              "forward_steps, media_facts, diagnosis, trunk, sent_number) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+              "?17)") {}
 
 std::int64_t SqliteCallRecordRepository::insert(const CallRecord& r) {
   insert_.reset();
@@ -79,7 +83,9 @@ std::int64_t SqliteCallRecordRepository::insert(const CallRecord& r) {
       .bind(12, r.hangupCause)
       .bind(13, r.forwardSteps)
       .bind(14, r.mediaFacts)
-      .bind(15, r.diagnosis);
+      .bind(15, r.diagnosis)
+      .bind(16, r.trunk)
+      .bind(17, r.sentNumber);
   insert_.run();
   insert_.reset();
   return db_.lastInsertRowid();

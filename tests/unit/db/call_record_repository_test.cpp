@@ -70,6 +70,8 @@ TEST_F(SqliteCallRecordRepositoryTest, InsertRoundTripsEveryField) {
   r.forwardSteps = R"([{"from":"102","to":"103","reason":"busy"}])";
   r.mediaFacts = R"({"legs":[{"advertised":"192.168.1.20:4000","actual":"203.0.113.7:4000"}]})";
   r.diagnosis = "leg B sent no RTP: phone behind NAT without keep-alive";
+  r.trunk = "main";
+  r.sentNumber = "+4930123456";
   r.id = repo.insert(r);
   EXPECT_GT(r.id, 0);
 
