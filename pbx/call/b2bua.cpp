@@ -95,8 +95,19 @@ void B2bua::onCancel(sip::SipEndpoint& /*endpoint*/, sip::TransactionId invite) 
   done();
 }
 
+void B2bua::setTrunks(const TrunkDirectory& directory, const TrunkAddresses& addresses) {
+  state_->trunks = &directory;
+  state_->trunkAddresses = &addresses;
+}
+
 void B2bua::onResponse(sip::SipEndpoint& /*endpoint*/, sip::TransactionId id,
                        const sip::Message& response) {
+  // A trunk's 401/407: the request goes again with credentials, under a new
+  // transaction that takes over this one's role.
+  if (state_->retryWithCredentials(id, response)) {
+    done();
+    return;
+  }
   if (auto it = state_->byForkTx.find(id); it != state_->byForkTx.end()) {
     const auto [callId, fork] = it->second;
     if (Call* call = state_->find(callId)) state_->onForkResponse(*call, fork, response);
@@ -122,6 +133,7 @@ void B2bua::onResponse(sip::SipEndpoint& /*endpoint*/, sip::TransactionId id,
 }
 
 void B2bua::onClientTimeout(sip::SipEndpoint& /*endpoint*/, sip::TransactionId id) {
+  state_->forgetTrunkRequest(id);
   if (auto it = state_->byForkTx.find(id); it != state_->byForkTx.end()) {
     const auto [callId, fork] = it->second;
     if (Call* call = state_->find(callId)) state_->onForkFinal(*call, fork, 408, "Request Timeout");
@@ -135,6 +147,7 @@ void B2bua::onClientTimeout(sip::SipEndpoint& /*endpoint*/, sip::TransactionId i
 }
 
 void B2bua::onTransportError(sip::SipEndpoint& endpoint, sip::TransactionId id) {
+  state_->forgetTrunkRequest(id);
   if (auto it = state_->byForkTx.find(id); it != state_->byForkTx.end()) {
     const auto [callId, fork] = it->second;
     if (Call* call = state_->find(callId)) {
@@ -247,6 +260,9 @@ bool B2buaState::authenticate(sip::TransactionId id, const sip::Message& invite,
 
 void B2buaState::onInvite(sip::TransactionId id, const sip::Message& invite) {
   ++stats.invites;
+  // A provider's INVITE (from a trunk's address) is not challenged: it is
+  // routed by its DID (b2bua_trunks.cpp).
+  if (onTrunkInvite(id, invite)) return;
   std::string caller;
   if (!authenticate(id, invite, caller)) return;
 
@@ -258,6 +274,8 @@ void B2buaState::onInvite(sip::TransactionId id, const sip::Message& invite) {
   ctx.maxForwards = std::min(ctx.maxForwards, settings.maxForwards);
   if (!stop) stop = dialPlan(invite, ctx);
   if (!stop) stop = resolveExtension(svc.directory, ctx);
+  // Not an extension: an outbound route may take it (outbound_routing.h).
+  if (stop && stop->status == 404 && !ctx.dialled.empty() && tryOutbound(id, invite, ctx)) return;
   if (!stop) stop = applyFeatures(svc.directory, ctx);
   if (!stop) stop = findBindings(svc.registrar, svc.directory, now, ctx);
   if (stop) {
@@ -267,9 +285,20 @@ void B2buaState::onInvite(sip::TransactionId id, const sip::Message& invite) {
     }
     return;
   }
+  placeCall(id, invite, std::move(ctx), std::nullopt);
+}
+
+void B2buaState::placeCall(sip::TransactionId id, const sip::Message& invite, RoutingContext ctx,
+                           std::optional<TrunkCall> trunk) {
+  const registrar::Instant now = svc.wallNow();
   // No body: a late offer (RFC 3261 13.2.1), the callee's 2xx will make
-  // the offer. A body of another kind cannot be relayed.
+  // the offer. A body of another kind cannot be relayed. Toward a trunk the
+  // offer is needed at once (its codecs are filtered per trunk).
   const bool lateOffer = invite.body().empty();
+  if (lateOffer && trunk && trunk->outbound) {
+    reject(id, 488, "SDP offer required (calls through a trunk)");
+    return;
+  }
   if (!lateOffer && !isSdp(invite)) {
     reject(id, 488, "SDP offer required");
     return;
@@ -282,6 +311,7 @@ void B2buaState::onInvite(sip::TransactionId id, const sip::Message& invite) {
   call.inviteTx = id;
   call.callerInvite = invite.clone();
   call.routing = std::move(ctx);
+  call.trunk = std::move(trunk);
   call.startAt = registrar::unixSecondsFloor(now);
   call.caller.to =
       sip::Destination{origin.transport, origin.source, origin.connection_id, origin.local};
@@ -311,16 +341,19 @@ void B2buaState::onInvite(sip::TransactionId id, const sip::Message& invite) {
 
   // Media: the caller's offer rewritten toward the callee side (on the
   // address the first binding can reach; startForks() rewrites it again for
-  // bindings that reach another address).
+  // bindings that reach another address; a trunk call rewrites it per trunk).
   call.media = svc.media.create(invite.callId().value_or(""));
   if (call.media == 0) {
     reject(id, 503, "No media ports available");
     return;
   }
-  const registrar::SendTo& first = call.routing.locations.front().sendTo;
-  const std::string calleeAdvertised =
-      svc.addresses.advertisedFor(first.destination.ip, first.local.ip);
-  if (!lateOffer) {
+  const bool outbound = call.trunk && call.trunk->outbound;
+  std::string calleeAdvertised = call.caller.advertised;
+  if (!outbound) {
+    const registrar::SendTo& first = call.routing.locations.front().sendTo;
+    calleeAdvertised = svc.addresses.advertisedFor(first.destination.ip, first.local.ip);
+  }
+  if (!outbound && !lateOffer) {
     SdpRewrite offer = svc.media.rewrite(call.media, CallSide::kCaller, invite.body(),
                                          origin.source.ip, calleeAdvertised);
     if (!offer.ok()) {
@@ -337,7 +370,12 @@ void B2buaState::onInvite(sip::TransactionId id, const sip::Message& invite) {
       call.id, CallSide::kCaller};
   calls[call.id] = std::move(owned);
   ++stats.active;
-  startForks(call);
+  if (call.trunk) countTrunkCall(call);
+  if (outbound) {
+    startTrunkFork(call);
+  } else {
+    startForks(call);
+  }
 }
 
 void B2buaState::startForks(B2bua::Call& call) {

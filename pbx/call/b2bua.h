@@ -49,8 +49,20 @@
 // and then only to internal extensions (toll fraud: a phone could redirect a
 // call to a premium number); otherwise the caller gets 480 "Redirect Not
 // Followed". A 401/407 a peer answers to a relayed request becomes 500
-// toward the other side (the PBX holds no credentials for peers yet; trunks
-// will).
+// toward the other side (the PBX holds no credentials for phones), except
+// toward a trunk: there the request is re-sent once with the trunk's
+// credentials (registrar/digest_client.h) — INVITE, re-INVITE, BYE, UPDATE,
+// INFO alike.
+//
+// Trunks (b2bua_trunks.cpp, after setTrunks()): a dialled number that is
+// no extension goes through outbound_routing.h (route, digits, permissions,
+// limits) to the route's trunks in order, failing over on 5xx/408, timeout,
+// transport error, an unresolvable host or failed authentication; other
+// final answers (busy, not found) reach the caller. An INVITE from a trunk's
+// address (trunk_addresses.h) is not challenged: its DID (Request-URI user,
+// else To user) maps through the inbound numbers to an extension (or
+// dialing.inbound_default; else 404 "Not Found (unknown number <did>)") and
+// then the normal routing chain. Unknown sources still get the 407.
 //
 // Addresses: every message on a leg (Via, Contact, SDP, retransmissions,
 // ACK, CANCEL, BYE, re-INVITE) uses the address chosen for that leg once,
@@ -81,6 +93,8 @@
 #include "pbx/call/credential_source.h"
 #include "pbx/call/extension_directory.h"
 #include "pbx/call/media_sessions.h"
+#include "pbx/call/trunk_addresses.h"
+#include "pbx/call/trunk_directory.h"
 #include "pbx/sip/clock.h"
 #include "pbx/sip/dialog.h"
 #include "pbx/sip/endpoint.h"
@@ -95,7 +109,10 @@ struct CallSettings {
   std::uint32_t maxForwards = 70;            // cap on the legs' Max-Forwards
   std::string serverHeader = "Duplex PBX";   // Server / User-Agent text
   std::uint16_t sipPort = 5060;              // our SIP port, when a leg's local port is unknown
-  std::chrono::milliseconds t1{500};         // RFC 3261 timers for 2xx retransmission
+  // An outbound trunk call that rings this long without an answer gets 480
+  // (the provider usually gives up first).
+  std::chrono::seconds outboundNoAnswerTimeout{180};
+  std::chrono::milliseconds t1{500};  // RFC 3261 timers for 2xx retransmission
   std::chrono::milliseconds t2{4000};
 };
 
@@ -131,6 +148,9 @@ class B2bua final : public sip::RequestHandler, public sip::ClientHandler {
   ~B2bua() override;
   B2bua(const B2bua&) = delete;
   B2bua& operator=(const B2bua&) = delete;
+
+  // Enables trunk calls (both must outlive the B2bua). SIP loop.
+  void setTrunks(const TrunkDirectory& directory, const TrunkAddresses& addresses);
 
   // sip::RequestHandler: INVITE (new and re-INVITE), BYE, UPDATE, INFO,
   // PRACK; ACK and CANCEL of INVITEs.

@@ -116,12 +116,15 @@ void B2buaState::onInDialog(sip::TransactionId id, const sip::Message& request) 
   } else if (!request.body().empty()) {
     out.setBody(request.contentType().value_or("application/octet-stream"), request.body());
   }
+  const CallSide toward = otherSide(side);
+  std::string wire = isTrunkSide(*call, toward) ? out.serialize() : std::string();
   auto tx = svc.endpoint.sendRequest(std::move(out), to.to, &self);
   if (!tx) {
     svc.endpoint.respond(id, 503, "Service Unavailable");
     return;
   }
   relays[*tx] = Relay{call->id, side, id, method};
+  if (!wire.empty()) noteTrunkRequest(*call, toward, *tx, std::move(wire), to.to);
   if (offerCarrying) call->reinviteInProgress = true;
 }
 

@@ -13,6 +13,9 @@
 
 #include "pbx/call/b2bua.h"
 #include "pbx/call/concat.h"
+#include "pbx/call/outbound_routing.h"
+#include "pbx/call/trunk_addresses.h"
+#include "registrar/digest_client.h"
 
 namespace duplex::call {
 
@@ -33,6 +36,7 @@ struct Fork {
   std::uint16_t port = 0;      // our SIP port toward it
   std::uint32_t lastRSeq = 0;  // RFC 3262: the highest RSeq of its reliable 1xx seen
   bool offerAnswered = false;  // an offer/answer completed in its early dialog
+  bool trunk = false;          // an INVITE toward a trunk (b2bua_trunks.cpp)
 };
 
 // A request relayed from one leg to the other, waiting for its answer.
@@ -98,6 +102,30 @@ struct ReliableProvisionals {
   std::vector<Provisional> queued;  // waiting for that PRACK (a vector: no allocation while empty)
 };
 
+// A call to or from a trunk (b2bua_trunks.cpp). Outbound: the callee leg is
+// the provider; inbound: the caller leg is.
+struct TrunkCall {
+  bool outbound = true;
+  OutboundPlan plan;     // outbound: the route and the trunks to try in order
+  std::size_t next = 0;  // outbound: the plan.trunks index to try next
+  TrunkConfig trunk;     // the trunk in use (outbound: the one tried last)
+  std::string failures;  // outbound: "main: 503 Service Unavailable; ..."
+  bool counted = false;  // counted in trunkCalls / outsideCalls
+  std::int64_t countedTrunk = 0;
+  CallSide side() const { return outbound ? CallSide::kCallee : CallSide::kCaller; }
+};
+
+// A request sent toward a trunk, kept until its final response so that a
+// 401/407 can be answered once with credentials (RFC 3261 22.2, 22.3).
+struct TrunkAuthRetry {
+  std::string wire;  // the request as sent
+  sip::Destination to;
+  std::uint64_t call = 0;
+  CallSide toward = CallSide::kCallee;
+  std::int64_t trunkId = 0;
+  bool retried = false;
+};
+
 struct B2bua::Call {
   std::uint64_t id = 0;
   CallState state = CallState::kRinging;
@@ -128,6 +156,7 @@ struct B2bua::Call {
   std::string hangupSide;
   std::string hangupCause;
   db::Disposition disposition = db::Disposition::failed;
+  std::optional<TrunkCall> trunk;
 };
 
 struct TimerEntry {
@@ -152,11 +181,21 @@ struct B2buaState {
   std::unordered_map<std::string, std::pair<std::uint64_t, CallSide>> byDialog;  // callid|tag
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   std::vector<std::uint64_t> graveyard;  // ended calls, freed once their legs are done
+  // Trunks (b2bua_trunks.cpp); null until B2bua::setTrunks().
+  const TrunkDirectory* trunks = nullptr;
+  const TrunkAddresses* trunkAddresses = nullptr;
+  registrar::DigestClient digestClient;
+  std::unordered_map<sip::TransactionId, TrunkAuthRetry> trunkAuth;
+  std::unordered_map<std::int64_t, int> trunkCalls;   // trunk id -> calls now
+  std::unordered_map<std::string, int> outsideCalls;  // extension -> outbound calls now
 
   void reap();
 
   // b2bua.cpp
   void onInvite(sip::TransactionId id, const sip::Message& invite);
+  // The routed call: media session, caller dialog, legs (ctx has bindings).
+  void placeCall(sip::TransactionId id, const sip::Message& invite, RoutingContext ctx,
+                 std::optional<TrunkCall> trunk);
   bool authenticate(sip::TransactionId id, const sip::Message& invite, std::string& caller);
   void startForks(B2bua::Call& call);
   void reject(sip::TransactionId id, int status, std::string_view reason,
@@ -184,6 +223,29 @@ struct B2buaState {
   void recordRejected(const B2bua::Call* call, const sip::Message& invite,
                       const RoutingContext& ctx, int status, std::string_view reason);
   db::Disposition dispositionFor(int status) const;
+
+  // b2bua_trunks.cpp
+  // A new INVITE from a trunk's address: handled (true) without the 407.
+  bool onTrunkInvite(sip::TransactionId id, const sip::Message& invite);
+  // The dialled number is no extension: an outbound route may take it.
+  // True when handled (placed or refused).
+  bool tryOutbound(sip::TransactionId id, const sip::Message& invite, RoutingContext& ctx);
+  void startTrunkFork(B2bua::Call& call);
+  // A final answer (or timeout) of the trunk INVITE: failover or the end.
+  void trunkForkFailed(B2bua::Call& call, int status, std::string_view reason);
+  // 401/407 for a request toward a trunk: re-sent with credentials (true).
+  bool retryWithCredentials(sip::TransactionId id, const sip::Message& response);
+  void forgetTrunkRequest(sip::TransactionId id) { trunkAuth.erase(id); }
+  // Remembers a request sent toward the trunk side of `call` (for a 401/407).
+  void noteTrunkRequest(const B2bua::Call& call, CallSide toward, sip::TransactionId tx,
+                        std::string wire, const sip::Destination& to);
+  bool isTrunkSide(const B2bua::Call& call, CallSide side) const {
+    return call.trunk && call.trunk->side() == side;
+  }
+  void countTrunkCall(B2bua::Call& call);
+  // The trunk and the number sent, in the call record.
+  void annotateTrunkRecord(const B2bua::Call& call, db::CallRecord& record) const;
+  void uncountTrunkCall(B2bua::Call& call);
 
   // b2bua_dialog.cpp
   void onInDialog(sip::TransactionId id, const sip::Message& request);

@@ -110,10 +110,12 @@ void B2buaState::answer(B2bua::Call& call, std::size_t i, const sip::Message& re
   // answer, so it waits for the caller's ACK (finishLateOffer).
   const bool ackWaits = call.lateOffer && !f.offerAnswered && isSdp(response);
   auto ackCallee = [&] {
-    // RFC 3261 13.2.2.4: the ACK for a 2xx is built by the UAC core.
+    // RFC 3261 13.2.2.4: the ACK for a 2xx is built by the UAC core, with
+    // the INVITE's CSeq (2 after a trunk's 407).
+    const auto inviteCSeq = f.invite.cseq();
     sip::Message ack = call.callee.dialog->makeRequest(
         sip::Method::kAck, sip::transportName(call.callee.transport), call.callee.viaSentBy(),
-        newBranch(svc.endpoint), 1);
+        newBranch(svc.endpoint), inviteCSeq ? inviteCSeq->number : 1);
     call.callee.ack = ack.serialize();
     svc.endpoint.transactions().sendStateless(ack, call.callee.to);
   };
@@ -160,6 +162,10 @@ void B2buaState::onForkFinal(B2bua::Call& call, std::size_t i, int status,
   f.status = status;
   f.reason = std::string(reason);
   if (call.state != CallState::kRinging || f.cancelWanted) return;
+  if (f.trunk) {
+    trunkForkFailed(call, status, reason);
+    return;
+  }
   if (status >= 600) {  // RFC 3261 16.7 step 5: a 6xx ends the search
     cancelForks(call, std::nullopt);
     allForksFailed(call);
@@ -227,6 +233,10 @@ void B2buaState::allForksFailed(B2bua::Call& call) {
 
 void B2buaState::noAnswer(B2bua::Call& call) {
   cancelForks(call, std::nullopt);
+  if (!call.routing.target) {  // an outbound trunk call
+    failCall(call, 480, "Temporarily Unavailable (no answer)", db::Disposition::noAnswer);
+    return;
+  }
   const ExtensionFeatures& t = *call.routing.target;
   if (t.forwardNoAnswer && !t.forwardNoAnswer->empty()) {
     auto stop = forwardTo(svc.directory, *t.forwardNoAnswer, "no_answer", call.routing);
@@ -258,7 +268,9 @@ void B2buaState::ackAndBye(const Fork& fork, const sip::Message& response,
   if (!d || d->onResponse(response)) return;
   const std::string via = sip::Endpoint{fork.advertised, fork.port}.toString();
   const auto transport = sip::transportName(fork.to.transport);
-  sip::Message ack = d->makeRequest(sip::Method::kAck, transport, via, newBranch(svc.endpoint), 1);
+  const auto inviteCSeq = fork.invite.cseq();
+  sip::Message ack = d->makeRequest(sip::Method::kAck, transport, via, newBranch(svc.endpoint),
+                                    inviteCSeq ? inviteCSeq->number : 1);
   svc.endpoint.transactions().sendStateless(ack, fork.to);
   sip::Message bye = d->makeRequest(sip::Method::kBye, transport, via, newBranch(svc.endpoint));
   (void)svc.endpoint.sendRequest(std::move(bye), fork.to, &self);
@@ -289,8 +301,10 @@ void B2buaState::sendBye(B2bua::Call& call, CallSide to) {
                                              leg.viaSentBy(), newBranch(svc.endpoint));
   leg.dialog->terminate();
   leg.twoHundred.active = false;
+  std::string wire = isTrunkSide(call, to) ? bye.serialize() : std::string();
   auto tx = svc.endpoint.sendRequest(std::move(bye), leg.to, &self);
   if (tx) relays[*tx] = Relay{call.id, otherSide(to), 0, sip::Method::kBye};
+  if (tx && !wire.empty()) noteTrunkRequest(call, to, *tx, std::move(wire), leg.to);
 }
 
 void B2buaState::failCall(B2bua::Call& call, int status, std::string_view reason,
@@ -320,6 +334,10 @@ void B2buaState::endCall(B2bua::Call& call, std::string_view side, std::string_v
   r.hangupSide = std::string(side);
   r.hangupCause = std::string(cause);
   r.forwardSteps = forwardStepsJson(call.routing.steps);
+  if (call.trunk) {
+    annotateTrunkRecord(call, r);
+    uncountTrunkCall(call);
+  }
   if (call.media != 0) {
     // The record waits for the relay's final facts (media_facts, diagnosis).
     CallRecordSink& records = svc.records;
