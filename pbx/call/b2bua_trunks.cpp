@@ -51,12 +51,19 @@ bool B2buaState::onTrunkInvite(sip::TransactionId id, const sip::Message& invite
       trunkAddresses->trunksForSource(invite.origin()->source.ip);
   if (from.empty()) return false;
 
-  // The DID: the Request-URI user, else the To user.
+  // The DID: the Request-URI user; but a provider that calls the contact
+  // we registered puts our account there and the DID in To, so the To user
+  // is taken when only it is a known number (or the Request-URI has none).
   std::string did;
   const sip::Uri& ruri = invite.requestUri();
   if (ruri.isSip() && ruri.hasUser()) did = ruri.userUnescaped();
   auto to = invite.to();
-  if (did.empty() && to && to->uri.isSip() && to->uri.hasUser()) did = to->uri.userUnescaped();
+  if (to && to->uri.isSip() && to->uri.hasUser()) {
+    std::string toUser = to->uri.userUnescaped();
+    if (did.empty() || (!trunks->inboundNumber(did) && trunks->inboundNumber(toUser))) {
+      did = std::move(toUser);
+    }
+  }
   std::optional<TrunkConfig> trunk = trunks->trunk(from.front());
   const std::string trunkName = trunk ? trunk->name : std::to_string(from.front());
 

@@ -376,6 +376,16 @@ TEST_F(TrunkCall, InboundUnknownDidIs404OrTheDefault) {
   EXPECT_NE(findSent(sent, "INVITE ", &kCalleePhone), nullptr);
 }
 
+TEST_F(TrunkCall, ProviderCallingTheRegisteredContactNamesTheDidInTo) {
+  bind("102", kCalleePhone, "bob");
+  std::string invite = inboundInvite("4930555100");
+  // Request-URI: our registered contact (the trunk account), DID in To.
+  invite.replace(0, invite.find(" SIP/2.0"), "INVITE sip:4930555@203.0.113.1:5060");
+  auto sent = deliver(invite, kMainProvider);
+  EXPECT_NE(findSent(sent, "INVITE ", &kCalleePhone), nullptr);
+  ASSERT_EQ(records.records.size(), 0u);
+}
+
 TEST_F(TrunkCall, InviteFromAnUnknownSourceIsStillChallenged) {
   bind("102", kCalleePhone, "bob");
   auto sent = deliver(inboundInvite("4930555100"), kStranger);
