@@ -135,6 +135,10 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
       call::B2bua::Services{endpoint_, clock_, wallNow, authenticator_, *startup.credentials,
                             *startup.directory, registrar, *addresses, *media_, *records_},
       settings);
+  trunkResolver_ =
+      std::make_unique<call::TrunkAddressResolver>(trunkAddresses_, call::resolveHostBlocking);
+  trunkResolver_->request(trunks_->trunks());
+  b2bua_->setTrunks(*trunks_, trunkAddresses_);
   b2bua_->setScheduleObserver([this] { arm(); });
   for (sip::Method m : {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate,
                         sip::Method::kInfo, sip::Method::kPrack}) {
@@ -152,6 +156,7 @@ CallWiring::~CallWiring() {
     endpoint_.setHandler(m, nullptr);
   }
   b2bua_.reset();
+  trunkResolver_.reset();  // waits for a look-up in progress
   media_.reset();
   if (records_) records_->stop();  // commits the queued call records
 }
@@ -190,6 +195,8 @@ void CallWiring::reloadTrunks() {
     logger()->warn("call control: trunks not reloaded: {}", e.what());
     return;
   }
+  // New or changed trunk hosts are resolved again (off this thread).
+  if (trunkResolver_) trunkResolver_->request(trunks_->trunks());
   if (trunksObserver_) trunksObserver_();
 }
 

@@ -31,6 +31,7 @@
 #include "pbx/call/extension_directory.h"
 #include "pbx/call/relay_media_sessions.h"
 #include "pbx/call/repository_trunk_directory.h"
+#include "pbx/call/trunk_addresses.h"
 #include "pbx/sip/clock.h"
 #include "pbx/sip/event_loop.h"
 
@@ -87,6 +88,10 @@ class CallWiring {
   registrar::AuthFailureCounter failures_;
   registrar::DigestAuthenticator authenticator_;
   std::unique_ptr<call::RepositoryTrunkDirectory> trunks_;
+  // Where trunks are reached and which sources are theirs: host names
+  // resolved on the resolver's own thread (no DNS on the SIP loop).
+  call::TrunkAddressCache trunkAddresses_;
+  std::unique_ptr<call::TrunkAddressResolver> trunkResolver_;
   std::function<void()> trunksObserver_;
   std::unique_ptr<call::CallRecordWriter> records_;
   std::unique_ptr<call::ConfiguredAddressChoice> configured_;
