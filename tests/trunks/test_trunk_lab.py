@@ -196,6 +196,7 @@ class PbxCase(unittest.TestCase):
                                                     **cls.provider_b_args)
             cls.start_pbx()
             cls.provision()
+            cls.wait_ready()
         except BaseException:
             cls.lab.close()
             raise
@@ -253,7 +254,25 @@ class PbxCase(unittest.TestCase):
             cls.admin.must("POST", "/api/v1/outbound-routes", route)
         cls.admin.must("POST", "/api/v1/inbound-numbers", {"number": cls.DID, "extension": "201"})
 
+    @classmethod
+    def wait_ready(cls):
+        """Until the PBX knows its public address (STUN, a few seconds after
+        start) it can only advertise its LAN address, to the provider too; an
+        office is "ready" once the provider holds it at the public address."""
+        def at_public_address():
+            return any(uri.split("@")[-1].startswith(WAN_IP + ":") or
+                       uri.split("@")[-1].startswith(WAN_IP + ";") or uri.endswith("@" + WAN_IP)
+                       for uri in cls.provider_a.contacts())
+        wait_for("the provider to hold the PBX at its public address", at_public_address, 40)
+
     # -- helpers -------------------------------------------------------------
+    def wait_no_active_calls(self):
+        """Call limits are about calls that are up: start from none."""
+        def idle():
+            calls = self.admin.must("GET", "/api/v1/status").get("active_calls")
+            return isinstance(calls, list) and not calls
+        wait_for("no active calls in the status", idle, 20, interval=0.5)
+
     def work(self):
         """A fresh folder for the files this test's sipp scenarios write."""
         import tempfile
@@ -441,6 +460,7 @@ class TrunkCalls(PbxCase):
         self.assertEqual(uac.wait(20), 0, uac.errors() + self.diagnostics())
 
     def test_trunk_call_limit_refuses_the_call_over_it(self):
+        self.wait_no_active_calls()
         self.admin.must("PATCH", f"/api/v1/trunks/{self.trunk_a}", {"max_calls": 1})
         self.addCleanup(self.admin.must, "PATCH", f"/api/v1/trunks/{self.trunk_a}",
                         {"max_calls": 4})
@@ -464,6 +484,7 @@ class TrunkCalls(PbxCase):
         self.assertEqual(first.wait(20), 0, first.errors())
 
     def test_extension_outside_call_limit(self):
+        self.wait_no_active_calls()
         self.admin.must("PATCH", "/api/v1/extensions/201", {"max_outside_calls": 1})
         self.addCleanup(self.admin.must, "PATCH", "/api/v1/extensions/201",
                         {"max_outside_calls": None})
