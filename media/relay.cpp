@@ -54,6 +54,8 @@ void MediaRelay::Engine::apply(Command& command, Clock::TimePoint now) {
     }
   } else if (auto* hold = std::get_if<HoldCommand>(&command)) {
     if (RelaySlot* slot = find(hold->id)) slot->logic.setHold(hold->leg, hold->hold);
+  } else if (auto* adv = std::get_if<AdvertisedCommand>(&command)) {
+    if (RelaySlot* slot = find(adv->id)) slot->logic.setAdvertised(adv->leg, adv->advertised);
   } else if (auto* simple = std::get_if<SimpleCommand>(&command)) {
     RelaySlot* slot = find(simple->id);
     if (slot == nullptr) return;
@@ -263,6 +265,10 @@ CreateResult MediaRelay::createSession() {
 
 void MediaRelay::setRemote(SessionId id, Leg leg, RemoteMedia remote) {
   engine_->post(RemoteCommand{id, leg, std::move(remote)});
+}
+
+void MediaRelay::setAdvertised(SessionId id, Leg leg, std::string advertised) {
+  engine_->post(AdvertisedCommand{id, leg, std::move(advertised)});
 }
 
 void MediaRelay::setHold(SessionId id, Leg leg, bool hold) {

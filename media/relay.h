@@ -96,7 +96,8 @@ struct RemoteMedia {
   int clock_rate = 8000;   // of the negotiated codec, for jitter
   std::string signal_ip;   // the IP the leg's SIP came from ("" if unknown): a
                            // latching preference and a diagnosis fact
-  std::string advertised;  // the relay address:port given to this leg (diagnosis text)
+  std::string advertised;  // the relay address:port given to this leg (diagnosis text);
+                           // "" keeps what setAdvertised() set
 };
 
 enum class MediaEventKind {
@@ -156,6 +157,10 @@ class MediaRelay {
   void setRemote(SessionId id, Leg leg, RemoteMedia remote);
   // Hold/resume without a new address (e.g. a=inactive re-INVITE with the same c=).
   void setHold(SessionId id, Leg leg, bool hold);
+  // The relay address:port the SDP sent to `leg` gave it (a fact for the
+  // call record and the diagnosis). That SDP is written when the other leg's
+  // offer or answer is rewritten, so it is set on its own; setRemote() keeps it.
+  void setAdvertised(SessionId id, Leg leg, std::string advertised);
   // The call was answered: starts the one-way-audio check (one_way_after).
   void answered(SessionId id);
   // Asks for a kStats event with a snapshot of the session.

@@ -89,7 +89,13 @@ struct SimpleCommand {
   enum Kind { kAnswered, kStats, kRelease } kind;
   SessionId id;
 };
-using Command = std::variant<AddCommand, RemoteCommand, HoldCommand, SimpleCommand>;
+struct AdvertisedCommand {
+  SessionId id;
+  Leg leg;
+  std::string advertised;
+};
+using Command =
+    std::variant<AddCommand, RemoteCommand, HoldCommand, AdvertisedCommand, SimpleCommand>;
 
 class MediaRelay::Engine {
  public:

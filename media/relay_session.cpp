@@ -34,10 +34,9 @@ void RelaySession::setRemote(Leg which, const RemoteMedia& remote, int socket_fa
   }
   leg.sdp = rtp;
   leg.signal = UdpAddress::parse(remote.signal_ip, 0).value_or(UdpAddress());
-  leg.advertised = UdpAddress::parseHostPort(remote.advertised).value_or(UdpAddress());
   leg.stats.sdp_address =
       rtp.isSet() ? rtp.toString() : remote.address + ":" + std::to_string(remote.rtp_port);
-  leg.stats.advertised = remote.advertised;
+  if (!remote.advertised.empty()) setAdvertised(which, remote.advertised);
   const UdpAddress signal = leg.signal.mappedTo(socket_family);
   leg.latch[0].reset(rtp.mappedTo(socket_family), signal);
   leg.latch[1].reset(rtcp.mappedTo(socket_family), signal);
@@ -53,6 +52,12 @@ void RelaySession::setRemote(Leg which, const RemoteMedia& remote, int socket_fa
 
 void RelaySession::setHold(Leg which, bool hold) {
   legs_[index(which)].hold = hold;
+}
+
+void RelaySession::setAdvertised(Leg which, const std::string& advertised) {
+  auto& leg = legs_[index(which)];
+  leg.stats.advertised = advertised;
+  leg.advertised = UdpAddress::parseHostPort(advertised).value_or(UdpAddress());
 }
 
 void RelaySession::answered(TimePoint now) {

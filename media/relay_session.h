@@ -50,6 +50,7 @@ class RelaySession {
   // sockets. Reopens learning on both channels of the leg.
   void setRemote(Leg leg, const RemoteMedia& remote, int socket_family, TimePoint now);
   void setHold(Leg leg, bool hold);
+  void setAdvertised(Leg leg, const std::string& advertised);
   void answered(TimePoint now);
   bool hold(Leg leg) const { return legs_[index(leg)].hold; }
 

@@ -80,9 +80,14 @@ SdpRewrite RelayMediaSessions::rewrite(SessionId session, CallSide from, std::st
   remote.hold = media::isHold(d, *audio);
   remote.clock_rate = target->clock_rate;
   remote.signal_ip = std::string(from_signal_ip);
-  const media::LegPorts& mine = s.ports[static_cast<int>(leg)];
-  remote.advertised = concat(advertise_to_other, ":", std::to_string(mine.rtp));
+  // What `leg` itself was told is in the SDP sent to it (the other side's
+  // rewritten offer or answer): known from an earlier rewrite, or set by a
+  // later one through setAdvertised().
+  remote.advertised = s.advertised[static_cast<int>(leg)];
   relay_.setRemote(session, leg, std::move(remote));
+  std::string& told = s.advertised[static_cast<int>(other)];
+  told = concat(advertise_to_other, ":", std::to_string(toward.rtp));
+  relay_.setAdvertised(session, other, told);
 
   for (std::size_t i = 0; i < d.media.size(); ++i) {
     if (i == *audio) {

@@ -72,6 +72,7 @@ class RelayMediaSessions final : public MediaSessions {
   struct Session {
     media::LegPorts ports[2];
     unsigned version[2] = {0, 0};  // o= version toward each side
+    std::string advertised[2];     // relay address:port in the last SDP sent to each side
     std::string diagnosis;
     std::function<void(Facts)> done;
     bool mapped = false;  // RTP ports requested from mapper_, not released yet

@@ -251,20 +251,12 @@ class OfficeLabBase:
         row[2] = "pass"
         return record
 
-    @unittest.expectedFailure
     def test_9_call_records_name_the_address_each_leg_was_given(self):
-        """Product bug (pbx/call/relay_media_sessions.cpp, rewrite()): a leg's
-        media fact `advertised` is set from `advertise_to_other`, the address
-        given to the OTHER leg, with this leg's port. When the legs get
-        different addresses (office phone: 10.77.0.10, remote worker or
-        internet phone: the public address) the call record names the wrong
-        one. Seen with SIP tracing (SIGUSR2) on office1 -> worker1: the 200 OK
-        to office1 says c=IN IP4 10.77.0.10, m=audio 10000 and the INVITE to
-        worker1 c=IN IP4 203.0.113.1, m=audio 10002, but the record has leg a
-        (office1) "advertised": "203.0.113.1:10000" and leg b (worker1)
-        "10.77.0.10:10002". A one-way-audio diagnosis built on it blames the
-        wrong address ("the PBX advertised its private address" for a remote
-        leg). The SDP is right: audio flows, which the scenarios check."""
+        """Each leg's media fact `advertised` in the call record is the relay
+        address and port of the SDP that leg received (office phone:
+        10.77.0.10, remote worker or internet phone: the public address), so
+        a one-way-audio diagnosis names the address the phone was really
+        given. (It was the other leg's address until the lab found it.)"""
         self.assertTrue(self.advertised_facts, "no calls were checked")
         wrong = [f for f in self.advertised_facts if f[3] != f[4]]
         self.assertEqual(wrong, [], "(scenario, leg, phone, advertised in the record, given)")

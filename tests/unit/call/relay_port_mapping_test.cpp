@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "media/relay.h"
@@ -63,6 +66,69 @@ TEST(RelayPortMapping, TheFourPortsOfACallAreMappedWhileItLives) {
   // Each session released exactly once.
   EXPECT_EQ(mapper.releases,
             (std::vector<std::uint64_t>{mapper.requests[0].session, mapper.requests[1].session}));
+}
+
+// The "advertised" fact of each leg in the call record is the relay address
+// and port in the SDP that leg received: a LAN phone was told the LAN
+// address, a remote one the public address (the NAT lab found them swapped).
+TEST(RelayFacts, EachLegRecordsTheAddressItsOwnSdpGaveIt) {
+  media::RelayConfig config;
+  config.bind_address = "127.0.0.1";
+  config.port_min = 42000;
+  config.port_max = 42999;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<media::MediaEvent> events;
+  media::MediaRelay relay(config, [&](const media::MediaEvent& e) {
+    const std::lock_guard lock(mutex);
+    events.push_back(e);
+    changed.notify_all();
+  });
+  relay.start();
+  RelayMediaSessions sessions(relay, [](const MediaEvent&) {});
+  const MediaSessions::SessionId id = sessions.create("call-1");
+  ASSERT_NE(id, 0u);
+  auto sdp = [](const char* ip, int port) {
+    return std::string("v=0\r\no=- 1 1 IN IP4 ") + ip + "\r\ns=-\r\nc=IN IP4 " + ip +
+           "\r\nt=0 0\r\nm=audio " + std::to_string(port) + " RTP/AVP 0\r\n";
+  };
+  // c= address and m= port of an SDP, as "address:port".
+  auto told = [](const std::string& body) {
+    const auto c = body.find("c=IN IP4 ") + 9;
+    const auto m = body.find("m=audio ") + 8;
+    return body.substr(c, body.find('\r', c) - c) + ":" + body.substr(m, body.find(' ', m) - m);
+  };
+  // An office phone calls a remote worker: the offer goes out with the
+  // public address, the answer comes back with the LAN address.
+  const SdpRewrite offer =
+      sessions.rewrite(id, CallSide::kCaller, sdp("10.77.0.21", 4000), "10.77.0.21", "203.0.113.1");
+  ASSERT_TRUE(offer.ok()) << offer.reason;
+  const SdpRewrite answer = sessions.rewrite(id, CallSide::kCallee, sdp("192.168.1.5", 5000),
+                                             "198.51.100.7", "10.77.0.10");
+  ASSERT_TRUE(answer.ok()) << answer.reason;
+
+  std::optional<MediaSessions::Facts> facts;
+  sessions.release(id, [&](MediaSessions::Facts f) { facts = std::move(f); });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(5), [&] {
+      return std::any_of(events.begin(), events.end(), [](const media::MediaEvent& e) {
+        return e.kind == media::MediaEventKind::kFinalStats;
+      });
+    }));
+  }
+  for (const media::MediaEvent& e : events) sessions.onEvent(e);
+  ASSERT_TRUE(facts.has_value());
+  const std::string toCaller = told(answer.body);  // "10.77.0.10:<caller's relay port>"
+  const std::string toCallee = told(offer.body);   // "203.0.113.1:<callee's relay port>"
+  EXPECT_TRUE(toCaller.starts_with("10.77.0.10:")) << toCaller;
+  EXPECT_TRUE(toCallee.starts_with("203.0.113.1:")) << toCallee;
+  const auto a = facts->json.find("\"advertised\":\"" + toCaller + "\"");
+  const auto b = facts->json.find("\"advertised\":\"" + toCallee + "\"");
+  ASSERT_NE(a, std::string::npos) << facts->json;
+  ASSERT_NE(b, std::string::npos) << facts->json;
+  EXPECT_LT(a, b) << "leg a (caller) comes first: " << facts->json;
+  relay.stop();
 }
 
 }  // namespace
