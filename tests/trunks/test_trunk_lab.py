@@ -266,6 +266,17 @@ class PbxCase(unittest.TestCase):
         wait_for("the provider to hold the PBX at its public address", at_public_address, 40)
 
     # -- helpers -------------------------------------------------------------
+    def call_record(self, **match):
+        """The call record (GET /api/v1/calls) whose fields equal `match`;
+        waits for it (records are written when the call ends)."""
+        def find():
+            body = self.admin.must("GET", "/api/v1/calls")
+            for r in body.get("records", []):
+                if all(r.get(k) == v for k, v in match.items()):
+                    return r
+            return None
+        return wait_for(f"a call record with {match}", find, 15, interval=0.5)
+
     def wait_no_active_calls(self):
         """Call limits are about calls that are up: start from none."""
         def idle():
@@ -397,6 +408,8 @@ class TrunkCalls(PbxCase):
                                 b_sees_source=WAN_IP)
         self.assertEqual(uac.wait(20), 0, uac.errors() + self.diagnostics())
         self.assertEqual(uas.wait(10), 0, uas.errors())
+        record = self.call_record(dialled="030123456", sent_number="4930123456")
+        self.assertEqual((record["trunk"], record["disposition"]), ("provider-a", "answered"))
 
     def test_inbound_call_to_did_rings_the_extension_with_two_way_rtp(self):
         self.wait_registered(timeout=30)  # the provider sends the call to that binding
@@ -422,6 +435,8 @@ class TrunkCalls(PbxCase):
                                 b_sees_source=WAN_IP)
         self.assertEqual(caller.wait(20), 0, caller.errors() + self.diagnostics())
         self.assertEqual(phone.wait(10), 0, phone.errors())
+        record = self.call_record(dialled=self.DID, trunk="provider-a")
+        self.assertEqual((record["callee"], record["disposition"]), ("201", "answered"), record)
 
     def test_failover_to_the_next_trunk_when_the_first_answers_503(self):
         folder = self.work()
