@@ -79,12 +79,6 @@ std::string UdpAddress::toString() const {
   return out;
 }
 
-bool UdpAddress::isNull() const {
-  if (!isSet() || port() == 0) return true;
-  if (family() == AF_INET) return storage_.v4.sin_addr.s_addr == 0;
-  return IN6_IS_ADDR_UNSPECIFIED(&storage_.v6.sin6_addr);
-}
-
 bool UdpAddress::isPrivate() const {
   if (family() == AF_INET) {
     const std::uint32_t a = ntohl(storage_.v4.sin_addr.s_addr);
@@ -119,11 +113,6 @@ bool UdpAddress::sameIp(const UdpAddress& other) const {
   return false;
 }
 
-bool UdpAddress::operator==(const UdpAddress& other) const {
-  if (!isSet()) return !other.isSet();
-  return family() == other.family() && sameIp(other) && port() == other.port();
-}
-
 UdpAddress UdpAddress::mappedTo(int socket_family) const {
   if (socket_family != AF_INET6 || family() != AF_INET) return *this;
   UdpAddress mapped;
@@ -152,12 +141,6 @@ std::optional<UdpAddress> UdpAddress::parseHostPort(std::string_view text) {
     if (port > 65535) return std::nullopt;
   }
   return parse(host, static_cast<std::uint16_t>(port));
-}
-
-socklen_t UdpAddress::sockaddrLength() const {
-  if (family() == AF_INET) return sizeof(sockaddr_in);
-  if (family() == AF_INET6) return sizeof(sockaddr_in6);
-  return 0;
 }
 
 }  // namespace duplex::media

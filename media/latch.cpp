@@ -13,6 +13,7 @@ void Latch::reset(const UdpAddress& sdp, const UdpAddress& signal) {
   // 0.0.0.0), keeps sending where media really went until packets say more.
   prefer_previous_ = previous_.isSet() && (!sdp_changed || sdp.isNull());
   sdp_ = sdp;
+  sdp_usable_ = sdp_.isSet() && !sdp_.isNull();
   signal_ = signal;
   latched_ = UdpAddress();
   latched_rank_ = 0;
@@ -20,8 +21,8 @@ void Latch::reset(const UdpAddress& sdp, const UdpAddress& signal) {
 }
 
 int Latch::rank(const UdpAddress& source, const UdpAddress* companion) const {
-  if (sdp_.isSet() && !sdp_.isNull() && source == sdp_) return 3;
-  if (sdp_.isSet() && !sdp_.isNull() && source.sameIp(sdp_)) return 2;
+  if (sdp_usable_ && source == sdp_) return 3;
+  if (sdp_usable_ && source.sameIp(sdp_)) return 2;
   if (signal_.isSet() && source.sameIp(signal_)) return 2;
   if (previous_.isSet() && source.sameIp(previous_)) return 2;
   if (companion != nullptr && companion->isSet() && source.sameIp(*companion)) return 2;
@@ -32,14 +33,13 @@ bool Latch::learning(TimePoint now) const {
   return !window_start_ || now < *window_start_ + window_;
 }
 
-Latch::Verdict Latch::onPacket(const UdpAddress& source, TimePoint now,
-                               const UdpAddress* companion) {
-  if (latched_.isSet() && source == latched_) return Verdict::kAccept;
+Latch::Verdict Latch::onOtherSource(const UdpAddress& source, TimePoint now,
+                                    const UdpAddress* companion) {
   const int r = rank(source, companion);
   if (r == 1) {
     // A stranger: never when the SDP gave a public address the phone should
     // send from, and never for RTCP once RTP has shown where the phone is.
-    if (sdp_.isSet() && !sdp_.isNull() && !sdp_.isPrivate()) return Verdict::kDrop;
+    if (sdp_usable_ && !sdp_.isPrivate()) return Verdict::kDrop;
     if (companion != nullptr && companion->isSet()) return Verdict::kDrop;
   }
   if (!window_start_) window_start_ = now;
@@ -61,13 +61,6 @@ Latch::Verdict Latch::onPacket(const UdpAddress& source, TimePoint now,
     return Verdict::kLatched;
   }
   return Verdict::kDrop;
-}
-
-const UdpAddress& Latch::destination() const {
-  if (latched_.isSet()) return latched_;
-  if (prefer_previous_) return previous_;
-  if (sdp_.isSet() && !sdp_.isNull()) return sdp_;
-  return previous_;  // unset when never latched
 }
 
 }  // namespace duplex::media

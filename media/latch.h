@@ -54,19 +54,30 @@ class Latch {
   // `signal` is the SIP source (its port is ignored), unset if unknown.
   void reset(const UdpAddress& sdp, const UdpAddress& signal);
   // `companion`: for an RTCP latch, the leg's latched RTP source (may be unset).
-  Verdict onPacket(const UdpAddress& source, TimePoint now, const UdpAddress* companion = nullptr);
+  // Inline fast path: nearly every packet comes from the latched source.
+  Verdict onPacket(const UdpAddress& source, TimePoint now, const UdpAddress* companion = nullptr) {
+    if (latched_.isSet() && source == latched_) return Verdict::kAccept;
+    return onOtherSource(source, now, companion);
+  }
 
   // Where packets for this leg go; unset when there is nowhere to send yet.
-  const UdpAddress& destination() const;
+  // Inline: asked for every forwarded packet.
+  const UdpAddress& destination() const {
+    if (latched_.isSet()) return latched_;
+    if (!prefer_previous_ && sdp_usable_) return sdp_;
+    return previous_;  // unset when never latched
+  }
   const UdpAddress& latched() const { return latched_; }
   const UdpAddress& sdp() const { return sdp_; }
   bool learning(TimePoint now) const;
 
  private:
   int rank(const UdpAddress& source, const UdpAddress* companion) const;
+  Verdict onOtherSource(const UdpAddress& source, TimePoint now, const UdpAddress* companion);
 
   Duration window_;
   UdpAddress sdp_;
+  bool sdp_usable_ = false;  // sdp_ is set and not null (0.0.0.0 / port 0)
   UdpAddress signal_;
   UdpAddress latched_;
   UdpAddress previous_;  // the latch before the last reset, if it was of rank 2 or 3

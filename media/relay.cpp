@@ -22,6 +22,7 @@ void MediaRelay::Engine::processCommands(Clock::TimePoint now) {
   {
     std::lock_guard lock(commands_mutex_);
     draining_.swap(commands_);
+    commands_pending_.store(false, std::memory_order_relaxed);
   }
   for (auto& command : draining_) apply(command, now);
   draining_.clear();
@@ -108,13 +109,14 @@ void MediaRelay::Engine::run() {
   std::array<epoll_event, kMaxEvents> events;
   auto next_tick = clock_->now() + kTickInterval;
   while (!stop_.load(std::memory_order_relaxed)) {
-    const int ready =
-        ::epoll_wait(epoll_fd_, events.data(), kMaxEvents, static_cast<int>(kTickInterval.count()));
+    const int ready = relay_detail::relayEpollWait(epoll_fd_, events.data(), kMaxEvents,
+                                                   static_cast<int>(kTickInterval.count()));
     if (ready < 0 && errno != EINTR) break;
     const auto now = clock_->now();
     // Commands first: one posted before a packet was sent (an answer's new
-    // address, answered()) must apply to that packet.
-    processCommands(now);
+    // address, answered()) must apply to that packet. post() sets the flag
+    // before it wakes the loop, so no command waits beyond this round.
+    if (commands_pending_.load(std::memory_order_acquire)) processCommands(now);
     for (int i = 0; i < ready; ++i) {
       const std::uint64_t tag = events[static_cast<std::size_t>(i)].data.u64;
       if (tag == kWakeTag) {
@@ -127,6 +129,7 @@ void MediaRelay::Engine::run() {
       onReadable(*slots_[index], static_cast<Leg>((tag >> 1) & 1), static_cast<Channel>(tag & 1),
                  now);
     }
+    flushRoundCounters();
     if (now >= next_tick) {
       tickAll(now);
       next_tick = now + kTickInterval;
@@ -134,29 +137,49 @@ void MediaRelay::Engine::run() {
   }
 }
 
+void MediaRelay::Engine::flushRoundCounters() {
+  if (round_relayed_ != 0) {
+    counters_.packets_relayed.fetch_add(round_relayed_, std::memory_order_relaxed);
+  }
+  if (round_foreign_ != 0) {
+    counters_.packets_dropped_foreign.fetch_add(round_foreign_, std::memory_order_relaxed);
+  }
+  if (round_other_ != 0) {
+    counters_.packets_dropped_other.fetch_add(round_other_, std::memory_order_relaxed);
+  }
+  round_relayed_ = round_foreign_ = round_other_ = 0;
+}
+
 void MediaRelay::Engine::onReadable(RelaySlot& slot, Leg leg, Channel channel,
                                     Clock::TimePoint now) {
   Buffers& b = *buffers_;
-  for (std::size_t j = 0; j < kBatch; ++j) b.rx[j].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
-  const int received =
-      ::recvmmsg(slot.fds[static_cast<std::size_t>(leg)][static_cast<std::size_t>(channel)],
-                 b.rx.data(), kBatch, MSG_DONTWAIT, nullptr);
+  // The kernel writes msg_namelen of the entries it fills; reset just those.
+  for (std::size_t j = 0; j < b.rx_used; ++j) {
+    b.rx[j].msg_hdr.msg_namelen = UdpAddress::kReceiveBufferLength;
+  }
+  b.rx_used = 0;
+  const int received = relay_detail::relayRecvmmsg(
+      slot.fds[static_cast<std::size_t>(leg)][static_cast<std::size_t>(channel)], b.rx.data(),
+      kBatch, MSG_DONTWAIT);
   if (received <= 0) return;
+  b.rx_used = static_cast<std::size_t>(received);
   const Leg to = otherLeg(leg);
   std::size_t out = 0;
   std::uint64_t dropped = 0;
   const std::uint64_t foreign_before = slot.logic.foreignDropped(leg);
-  for (int j = 0; j < received; ++j) {
-    const mmsghdr& rx = b.rx[static_cast<std::size_t>(j)];
-    if ((rx.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+  for (std::size_t j = 0; j < b.rx_used; ++j) {
+    const mmsghdr& rx = b.rx[j];
+    // A source too short for its family cannot happen on a UDP socket; such a
+    // packet would have no address to latch to, so it is dropped like a truncated one.
+    if ((rx.msg_hdr.msg_flags & MSG_TRUNC) != 0 ||
+        rx.msg_hdr.msg_namelen < static_cast<socklen_t>(sizeof(sockaddr_in))) {
       ++dropped;
       continue;
     }
-    const UdpAddress source = UdpAddress::fromSockaddr(
-        static_cast<const sockaddr*>(rx.msg_hdr.msg_name), rx.msg_hdr.msg_namelen);
+    const UdpAddress& source = b.names[j];
     bool latched = false;
-    const UdpAddress* dest = slot.logic.onPacket(
-        leg, channel, source, b.data[static_cast<std::size_t>(j)].data(), rx.msg_len, now, latched);
+    const UdpAddress* dest =
+        slot.logic.onPacket(leg, channel, source, b.data[j].data(), rx.msg_len, now, latched);
     if (latched) {
       emit(MediaEventKind::kLatched, slot, leg,
            (channel == Channel::kRtp ? "RTP " : "RTCP ") + source.toString(), now);
@@ -165,22 +188,23 @@ void MediaRelay::Engine::onReadable(RelaySlot& slot, Leg leg, Channel channel,
       ++dropped;
       continue;
     }
-    b.dests[out] = *dest;
-    b.tx_iov[out] = iovec{b.data[static_cast<std::size_t>(j)].data(), rx.msg_len};
-    b.tx[out].msg_hdr.msg_name = const_cast<sockaddr*>(b.dests[out].sockaddrPtr());
-    b.tx[out].msg_hdr.msg_namelen = b.dests[out].sockaddrLength();
+    // Straight from the other leg's latch: packets from this leg never move
+    // it, so the address stays put until sendmmsg() below has used it.
+    b.tx_iov[out] = iovec{b.data[j].data(), rx.msg_len};
+    b.tx[out].msg_hdr.msg_name = const_cast<sockaddr*>(dest->sockaddrPtr());
+    b.tx[out].msg_hdr.msg_namelen = dest->sockaddrLength();
     ++out;
   }
   const int out_fd = slot.fds[static_cast<std::size_t>(to)][static_cast<std::size_t>(channel)];
   std::size_t offset = 0;
   std::uint64_t relayed = 0;
+  std::uint64_t bytes = 0;
   while (offset < out) {
-    const int sent =
-        ::sendmmsg(out_fd, b.tx.data() + offset, static_cast<unsigned>(out - offset), MSG_DONTWAIT);
+    const int sent = relay_detail::relaySendmmsg(out_fd, b.tx.data() + offset,
+                                                 static_cast<unsigned>(out - offset), MSG_DONTWAIT);
     if (sent > 0) {
-      for (int k = 0; k < sent; ++k) {
-        slot.logic.onSent(to, channel, b.tx_iov[offset + static_cast<std::size_t>(k)].iov_len, true,
-                          now);
+      for (std::size_t k = offset; k < offset + static_cast<std::size_t>(sent); ++k) {
+        bytes += b.tx_iov[k].iov_len;
       }
       offset += static_cast<std::size_t>(sent);
       relayed += static_cast<std::uint64_t>(sent);
@@ -192,12 +216,11 @@ void MediaRelay::Engine::onReadable(RelaySlot& slot, Leg leg, Channel channel,
     ++offset;
     ++dropped;
   }
+  if (relayed != 0) slot.logic.onSentBatch(to, channel, relayed, bytes, now);
   const std::uint64_t foreign = slot.logic.foreignDropped(leg) - foreign_before;
-  counters_.packets_relayed.fetch_add(relayed, std::memory_order_relaxed);
-  if (foreign != 0) counters_.packets_dropped_foreign.fetch_add(foreign, std::memory_order_relaxed);
-  if (dropped != foreign) {
-    counters_.packets_dropped_other.fetch_add(dropped - foreign, std::memory_order_relaxed);
-  }
+  round_relayed_ += relayed;
+  round_foreign_ += foreign;
+  round_other_ += dropped - foreign;
 }
 
 void MediaRelay::Engine::sendKeepalive(RelaySlot& slot, Leg leg, Clock::TimePoint now) {
@@ -230,7 +253,7 @@ void MediaRelay::Engine::sendKeepalive(RelaySlot& slot, Leg leg, Clock::TimePoin
 }
 
 void MediaRelay::Engine::tickAll(Clock::TimePoint now) {
-  TickActions actions;
+  TickActions& actions = tick_actions_;
   for (auto& slot : slots_) {
     if (!slot) continue;
     slot->logic.tick(now, actions);

@@ -51,7 +51,7 @@ MediaRelay::Engine::Engine(RelayConfig config, EventHandler on_event, const Cloc
     buffers_->rx_iov[j] = iovec{buffers_->data[j].data(), kMaxPacket};
     buffers_->rx[j].msg_hdr.msg_iov = &buffers_->rx_iov[j];
     buffers_->rx[j].msg_hdr.msg_iovlen = 1;
-    buffers_->rx[j].msg_hdr.msg_name = &buffers_->names[j];
+    buffers_->rx[j].msg_hdr.msg_name = buffers_->names[j].receiveBuffer();
     buffers_->tx[j].msg_hdr.msg_iov = &buffers_->tx_iov[j];
     buffers_->tx[j].msg_hdr.msg_iovlen = 1;
   }
@@ -80,6 +80,7 @@ void MediaRelay::Engine::stop() {
   {
     std::lock_guard lock(commands_mutex_);
     pending.swap(commands_);
+    commands_pending_.store(false, std::memory_order_relaxed);
   }
   for (const Command& command : pending) {
     if (std::holds_alternative<AddCommand>(command)) {
@@ -184,6 +185,7 @@ void MediaRelay::Engine::post(Command command) {
   {
     std::lock_guard lock(commands_mutex_);
     commands_.push_back(std::move(command));
+    commands_pending_.store(true, std::memory_order_release);
   }
   const std::uint64_t one = 1;
   [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);

@@ -154,7 +154,12 @@ const UdpAddress& RelaySession::latched(Leg leg, Channel channel) const {
 }
 
 void RelaySession::tick(TimePoint now, TickActions& actions) {
-  actions = TickActions{};
+  // Field by field: the engine reuses one TickActions for every session.
+  actions.keepalive = {};
+  actions.timed_out = false;
+  actions.one_way = false;
+  actions.one_way_leg = Leg::kA;
+  actions.text.clear();
   for (std::size_t i = 0; i < legs_.size(); ++i) {
     const LegState& leg = legs_[i];
     const UdpAddress& to = leg.latch[0].destination();

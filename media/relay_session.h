@@ -63,6 +63,18 @@ class RelaySession {
                              bool& latched);
   // The engine sent (ok) or failed to send a packet toward `to`.
   void onSent(Leg to, Channel channel, std::size_t bytes, bool ok, TimePoint now);
+  // The engine sent `packets` packets of `bytes` bytes in all toward `to` (one sendmmsg()).
+  void onSentBatch(Leg to, Channel channel, std::uint64_t packets, std::uint64_t bytes,
+                   TimePoint now) {
+    LegState& leg = legs_[index(to)];
+    if (channel == Channel::kRtp) {
+      leg.stats.rtp_packets_out += packets;
+      leg.stats.rtp_bytes_out += bytes;
+      leg.last_sent = now;
+    } else {
+      leg.stats.rtcp_packets_out += packets;
+    }
+  }
   void onKeepaliveSent(Leg to, TimePoint now);
 
   // Where a keep-alive toward `to` goes (unset: nowhere yet).

@@ -4,15 +4,6 @@
 
 namespace duplex::media {
 
-PacketKind classifyPacket(const std::uint8_t* data, std::size_t length) {
-  if (length < 8 || (data[0] >> 6) != 2) return PacketKind::kOther;
-  // RFC 5761 4: RTCP packet types 200-204 (and up to 223 reserved) have the
-  // marker bit set when read as RTP, so the full second byte is 192-223.
-  if (data[1] >= 192 && data[1] <= 223) return PacketKind::kRtcp;
-  if (length < 12) return PacketKind::kOther;
-  return PacketKind::kRtp;
-}
-
 void RtpReceiveStats::restart(std::uint32_t ssrc, std::uint16_t seq) {
   if (started_) lost_before_ = lost();
   started_ = true;
@@ -55,9 +46,14 @@ void RtpReceiveStats::onPacket(const std::uint8_t* data, std::size_t length,
   ++received_this_ssrc_;
 
   // RFC 3550 A.8: transit time in timestamp units; jitter += (|D| - jitter) / 16.
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(arrival.time_since_epoch());
+  // arrival in timestamp units = ns * rate / 1e9, exactly, without a 128-bit
+  // division per packet: whole seconds and the remainder apart (r * rate < 2^63).
+  const std::int64_t ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(arrival.time_since_epoch()).count();
+  constexpr std::int64_t kNsPerSecond = 1'000'000'000;
+  const std::int64_t rate = clock_rate_;
   const std::int64_t arrival_units =
-      static_cast<std::int64_t>(static_cast<__int128>(ns.count()) * clock_rate_ / 1'000'000'000);
+      ns / kNsPerSecond * rate + ns % kNsPerSecond * rate / kNsPerSecond;
   const std::int64_t transit = static_cast<std::int64_t>(
       static_cast<std::uint32_t>(static_cast<std::uint32_t>(arrival_units) - timestamp));
   if (have_transit_) {

@@ -17,7 +17,15 @@ enum class PacketKind { kRtp, kRtcp, kOther };
 
 // RFC 3550 5.1 / 6.4 and RFC 5761 4: version 2, at least a fixed header, and
 // RTCP told from RTP by the second byte (payload types 192-223 are RTCP).
-PacketKind classifyPacket(const std::uint8_t* data, std::size_t length);
+// Inline: the relay classifies every packet.
+inline PacketKind classifyPacket(const std::uint8_t* data, std::size_t length) {
+  if (length < 8 || (data[0] >> 6) != 2) return PacketKind::kOther;
+  // RFC 5761 4: RTCP packet types 200-204 (and up to 223 reserved) have the
+  // marker bit set when read as RTP, so the full second byte is 192-223.
+  if (data[1] >= 192 && data[1] <= 223) return PacketKind::kRtcp;
+  if (length < 12) return PacketKind::kOther;
+  return PacketKind::kRtp;
+}
 
 class RtpReceiveStats {
  public:
