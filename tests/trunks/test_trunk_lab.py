@@ -137,7 +137,8 @@ class ProviderLab(unittest.TestCase):
         media_pstn = trunk_lab.udp_socket_in(self.lab.ns_inet, PSTN_IP)
         self.addCleanup(media_pbx.close)
         self.addCleanup(media_pstn.close)
-        uas = self.lab.sipp(self.lab.ns_inet, "office-uas", os.path.join(PROTOCOL_SIPP, "call_uas.xml"),
+        uas = self.lab.sipp(self.lab.ns_inet, "office-uas",
+                            os.path.join(PROTOCOL_SIPP, "call_uas.xml"),
                             INET_IP, 5073, f"{PROVIDER_A}:5060", "-m", "1", "-key", "rtp_port",
                             str(media_pbx.getsockname()[1]), "-trace_msg",
                             "-message_file", os.path.join(self.lab.dir, "office-uas.msg"))
@@ -418,7 +419,8 @@ class TrunkCalls(PbxCase):
         phone_media = trunk_lab.udp_socket_in(self.lab.ns_phone, PHONE_IP)
         self.addCleanup(phone_media.close)
         phone = self.lab.sipp(self.lab.ns_phone, "phone-uas-201",
-                              os.path.join(PROTOCOL_SIPP, "call_uas.xml"), PHONE_IP, self.PHONE_PORTS["201"],
+                              os.path.join(PROTOCOL_SIPP, "call_uas.xml"), PHONE_IP,
+                              self.PHONE_PORTS["201"],
                               f"{PBX_IP}:{SIP_PORT}", "-m", "1", "-key", "rtp_port",
                               str(phone_media.getsockname()[1]), out_dir=folder)
         self.addCleanup(phone.stop)
@@ -602,7 +604,8 @@ class TrunkRecovery(PbxCase):
     def test_wrong_password_stops_until_the_settings_change(self):
         wait_for("registered", lambda: (self.trunk_status() or {}).get("state") == "registered",
                  30)
-        self.admin.must("PATCH", f"/api/v1/trunks/{self.trunk_a}", {"password": "Not-The-Password-1"})
+        self.admin.must("PATCH", f"/api/v1/trunks/{self.trunk_a}",
+                        {"password": "Not-The-Password-1"})
         status = wait_for("the trunk to report the provider's 403",
                           lambda: (self.trunk_status() or {}).get("state") != "registered"
                           and self.trunk_status(), 15)

@@ -106,7 +106,8 @@ def udp_socket_in(ns, ip, port=0):
 
 
 def rtp_packet(seq, ssrc, payload_byte):
-    return struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, seq * 160, ssrc) + bytes([payload_byte]) * 160
+    header = struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, seq * 160, ssrc)
+    return header + bytes([payload_byte]) * 160
 
 
 def exchange_rtp(sock_a, dest_a, sock_b, dest_b, count=40):
