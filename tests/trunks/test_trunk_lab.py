@@ -392,6 +392,9 @@ class TrunkCalls(PbxCase):
                           lambda: (self.trunk_status() or {}).get("state") == "registered"
                           and self.trunk_status(), 10)
         self.assertEqual(status["state"], "registered")
+        # What the status page shows: the Contact the provider has, behind NAT.
+        self.assertIn(f"@{WAN_IP}:{SIP_PORT}", status["contact"])
+        self.assertIs(status["behind_nat"], True)
         registers = [r for r in self.provider_a.requests("REGISTER")]
         self.assertTrue(registers and all(src.startswith(WAN_IP + ":") for _, _, src in registers))
 
