@@ -105,45 +105,60 @@ std::string activeCallsToJson(const std::vector<call::CallSnapshot>& calls, cons
 }
 
 std::string SipActiveCallsView::activeCallsJson() {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(cacheMutex_);
+    if (!cached_.empty() && now - cachedAt_ < maxAge_) return cached_;
+  }
+  std::string fresh = fetch();
+  if (fresh.front() == '[') {  // an answer, not "not available": worth reusing
+    std::lock_guard lock(cacheMutex_);
+    cached_ = fresh;
+    cachedAt_ = now;
+  }
+  return fresh;
+}
+
+std::string SipActiveCallsView::fetch() {
   struct Slot {
     std::mutex mutex;
     std::condition_variable ready;
-    bool done = false;
-    bool noCalls = false;  // the loop runs without call control
-    std::vector<call::CallSnapshot> calls;
-    Facts media;
+    std::optional<ActiveCallsAnswer> answer;
   };
   auto slot = std::make_shared<Slot>();
-  const bool posted = post_([slot](CallWiring* wiring) {
-    auto deliver = [slot](std::vector<call::CallSnapshot> calls, Facts media, bool none) {
-      {
-        std::lock_guard lock(slot->mutex);
-        slot->calls = std::move(calls);
-        slot->media = std::move(media);
-        slot->noCalls = none;
-        slot->done = true;
-      }
-      slot->ready.notify_all();
-    };
-    if (wiring == nullptr) {
-      deliver({}, {}, true);
-      return;
+  const bool asked = source_([slot](ActiveCallsAnswer answer) {
+    {
+      std::lock_guard lock(slot->mutex);
+      slot->answer = std::move(answer);
     }
-    wiring->activeCalls([deliver](std::vector<call::CallSnapshot> calls, Facts media) {
-      deliver(std::move(calls), std::move(media), false);
-    });
+    slot->ready.notify_all();
   });
-  if (!posted) return notAvailable("the SIP loop is not running");
+  if (!asked) return notAvailable("the SIP loop is not running");
   std::unique_lock lock(slot->mutex);
-  if (!slot->ready.wait_for(lock, timeout_, [&] { return slot->done; })) {
+  if (!slot->ready.wait_for(lock, timeout_, [&] { return slot->answer.has_value(); })) {
     return notAvailable("call control did not answer within " + std::to_string(timeout_.count()) +
                         " ms (busy); try again");
   }
-  if (slot->noCalls) return notAvailable("call control is not running (no database)");
+  if (!slot->answer->callControl) return notAvailable("call control is not running (no database)");
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  return activeCallsToJson(slot->calls, slot->media, now);
+  return activeCallsToJson(slot->answer->calls, slot->answer->media, now);
+}
+
+SipActiveCallsView::Source callControlSource(
+    std::function<bool(std::function<void(CallWiring*)>)> postToCallControl) {
+  return [post = std::move(postToCallControl)](std::function<void(ActiveCallsAnswer)> deliver) {
+    return post([deliver = std::move(deliver)](CallWiring* wiring) {
+      if (wiring == nullptr) {
+        deliver(ActiveCallsAnswer{false, {}, {}});
+        return;
+      }
+      wiring->activeCalls([deliver](std::vector<call::CallSnapshot> calls, Facts media) {
+        deliver(ActiveCallsAnswer{true, std::move(calls), std::move(media)});
+      });
+    });
+  };
 }
 
 }  // namespace duplex::app

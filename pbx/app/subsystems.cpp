@@ -132,9 +132,10 @@ void AdminSubsystem::start() {
     options.live = live_.get();
     options.status.trunks = sip;
     // The calls in progress for GET /api/v1/status, from the SIP loop.
-    calls_ = std::make_unique<SipActiveCallsView>([sip](std::function<void(CallWiring*)> task) {
-      return sip->postToCallControl(std::move(task));
-    });
+    calls_ = std::make_unique<SipActiveCallsView>(
+        callControlSource([sip](std::function<void(CallWiring*)> task) {
+          return sip->postToCallControl(std::move(task));
+        }));
     options.status.calls = calls_.get();
   }
   // NAT's status for GET /api/v1/status (and the page's Router panel).

@@ -7,6 +7,8 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <thread>
+
 #include "pbx/app/active_calls_view.h"
 
 namespace duplex::app {
@@ -76,12 +78,12 @@ TEST(ActiveCallsView, LoopNotRunningOrSilentOrWithoutCallControlIsNotAvailable) 
   SipActiveCallsView stopped([](auto) { return false; });
   EXPECT_EQ(object(stopped.activeCallsJson())->getValue<std::string>("detail"),
             "the SIP loop is not running");
-  // A loop that takes the task but never runs it (busy): the admin thread
+  // A loop that takes the request but never answers (busy): the admin thread
   // gives up after the timeout instead of hanging.
-  std::function<void(CallWiring*)> kept;
+  std::function<void(ActiveCallsAnswer)> kept;
   SipActiveCallsView busy(
-      [&](std::function<void(CallWiring*)> task) {
-        kept = std::move(task);
+      [&](std::function<void(ActiveCallsAnswer)> deliver) {
+        kept = std::move(deliver);
         return true;
       },
       std::chrono::milliseconds(20));
@@ -89,13 +91,58 @@ TEST(ActiveCallsView, LoopNotRunningOrSilentOrWithoutCallControlIsNotAvailable) 
   EXPECT_FALSE(answer->getValue<bool>("available"));
   EXPECT_EQ(answer->getValue<std::string>("detail"),
             "call control did not answer within 20 ms (busy); try again");
-  kept(nullptr);  // a late answer after the admin gave up is harmless
-  SipActiveCallsView none([](std::function<void(CallWiring*)> task) {
-    task(nullptr);
+  kept(ActiveCallsAnswer{});  // a late answer after the admin gave up is harmless
+  SipActiveCallsView none([](std::function<void(ActiveCallsAnswer)> deliver) {
+    deliver(ActiveCallsAnswer{false, {}, {}});
     return true;
   });
   EXPECT_EQ(object(none.activeCallsJson())->getValue<std::string>("detail"),
             "call control is not running (no database)");
+}
+
+// The answer comes from another thread (the SIP loop), as in the daemon.
+TEST(ActiveCallsView, AnswerFromTheLoopThreadIsRendered) {
+  std::vector<std::thread> loop;
+  SipActiveCallsView view([&](std::function<void(ActiveCallsAnswer)> deliver) {
+    loop.emplace_back([deliver] { deliver(ActiveCallsAnswer{true, {answeredCall()}, {}}); });
+    return true;
+  });
+  const std::string text = view.activeCallsJson();
+  for (auto& t : loop) t.join();
+  auto calls = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Array::Ptr>();
+  ASSERT_EQ(calls->size(), 1u);
+  EXPECT_EQ(calls->getObject(0)->getValue<std::string>("caller"), "101");
+}
+
+// Many admin requests at once (dashboards, a benchmark) cost the SIP loop
+// one snapshot per 250 ms, not one each; "not available" is never reused.
+TEST(ActiveCallsView, AnAnswerIsReusedBrieflySoAdminRequestsDoNotFloodTheSipLoop) {
+  int asked = 0;
+  bool callControl = false;
+  SipActiveCallsView view(
+      [&](std::function<void(ActiveCallsAnswer)> deliver) {
+        ++asked;
+        deliver(ActiveCallsAnswer{callControl, {}, {}});
+        return true;
+      },
+      std::chrono::seconds(1), std::chrono::hours(1));
+  view.activeCallsJson();
+  view.activeCallsJson();
+  EXPECT_EQ(asked, 2);  // not available: asked again each time
+  callControl = true;
+  EXPECT_EQ(view.activeCallsJson(), "[]");
+  EXPECT_EQ(view.activeCallsJson(), "[]");
+  EXPECT_EQ(asked, 3);
+  SipActiveCallsView fresh(
+      [&](std::function<void(ActiveCallsAnswer)> deliver) {
+        ++asked;
+        deliver(ActiveCallsAnswer{true, {}, {}});
+        return true;
+      },
+      std::chrono::seconds(1), std::chrono::milliseconds(0));
+  fresh.activeCallsJson();
+  fresh.activeCallsJson();
+  EXPECT_EQ(asked, 5);  // maxAge 0: every request asks
 }
 
 }  // namespace
