@@ -523,6 +523,31 @@ class TrunkCalls(PbxCase):
         self.assertEqual(self.provider_a.calls_to("4930777888"), set())
         self.assertEqual(first.wait(20), 0, first.errors())
 
+    def test_inbound_call_to_an_unknown_number_gets_404(self):
+        # The provider delivers a call for a number the office has not set up
+        # (no dialing.inbound_default): the caller hears "not found".
+        self.wait_registered(timeout=30)
+        sock = trunk_lab.udp_socket_in(self.lab.ns_inet, PSTN_IP)
+        self.addCleanup(sock.close)
+        port = sock.getsockname()[1]
+        invite = (f"INVITE sip:4930555199@{PROVIDER_A} SIP/2.0\r\n"
+                  f"Via: SIP/2.0/UDP {PSTN_IP}:{port};branch=z9hG4bKunknown1;rport\r\n"
+                  "Max-Forwards: 70\r\n"
+                  f"From: <sip:4930999777@{PSTN_IP}>;tag=pstn404\r\n"
+                  f"To: <sip:4930555199@{PROVIDER_A}>\r\n"
+                  "Call-ID: unknown-did-1@trunklab\r\nCSeq: 1 INVITE\r\n"
+                  f"Contact: <sip:4930999777@{PSTN_IP}:{port}>\r\nContent-Length: 0\r\n\r\n")
+        sock.settimeout(10)
+        sock.sendto(invite.encode(), (PROVIDER_A, 5060))
+        status = 100
+        while status < 200:
+            status = int(sock.recv(4096).decode().split(" ", 2)[1])
+        self.assertEqual(status, 404, self.diagnostics())
+        # The PBX itself answered it (the provider only relays); its log is
+        # written behind, so wait for the line.
+        wait_for("the PBX's 404 in its log", lambda: re.search(
+            r"SIP/2\.0 404 [^\n]*\n(?:[^\n]+\n)*?Call-ID: unknown-did-1@trunklab", self.log()), 10)
+
     def test_inbound_call_from_a_stranger_is_refused(self):
         # Someone on the internet (not the provider) sends an INVITE for the
         # office's number straight to its public address: no phone rings.
