@@ -10,11 +10,20 @@ Classes:
   ProviderLab    the provider alone, driven by sipp playing the PBX: proves
                  the lab (digest REGISTER, INVITE to the PSTN with 407,
                  inbound INVITE to the registered contact, 503 instance).
-  TrunkCalls     the PBX registers to provider A, places and receives calls
-                 with two-way RTP, fails over to A when B answers 503,
-                 enforces permissions and the trunk's call limit.
+  TrunkCalls     the PBX registers to provider A with its public address,
+                 places (strip/prefix, caller ID) and receives (DID) calls
+                 with two-way RTP and call records, fails over to A when B
+                 answers 503, refuses international numbers until the
+                 extension may dial them, enforces the trunk's and the
+                 extension's call limits, answers 404 for an unknown DID and
+                 refuses an INVITE from a stranger.
   TrunkRecovery  re-registration after the router's public address changes
-                 and after the provider restarts.
+                 and after the provider restarts; refresh within a 30 s grant
+                 (provider B); a 403 stops registering until the password is
+                 changed.
+
+Figures printed on stderr: public-address change to new registration,
+provider restart to new registration.
 """
 
 import os
