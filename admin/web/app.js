@@ -132,7 +132,8 @@ function renderCalls(calls) {
   table.appendChild(row(["Call", "State", "Legs", "Media", "Audio"]));
   for (const c of calls) {
     const legs = c.legs || [];
-    const who = c.caller + " → " + (c.callee || c.dialled) + (c.dialled && c.dialled !== c.callee ? " (dialled " + c.dialled + ")" : "");
+    const who = c.caller + " → " + (c.callee || c.dialled) + (c.dialled && c.dialled !== c.callee ? " (dialled " + c.dialled + ")" : "") +
+      (c.trunk ? (c.direction === "inbound" ? ", in via trunk " : ", out via trunk ") + c.trunk : "");
     const state = c.state + ", " + c.duration_s + " s";
     const audio = el("span", audioText(c), c.diagnosis || (c.state === "answered" && c.audio !== "both_ways") ? "warn" : "");
     table.appendChild(row([who, state, lines(legs.map(legText)), lines(legs.map(mediaText)), audio]));

@@ -50,6 +50,8 @@ std::string activeCallsToJson(const std::vector<call::CallSnapshot>& calls, cons
     Poco::JSON::Object::Ptr call = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     call->set("id", static_cast<Poco::UInt64>(c.id));
     call->set("state", c.state);
+    call->set("direction", c.direction);
+    call->set("trunk", c.trunk);
     call->set("caller", c.caller);
     call->set("dialled", c.dialled);
     call->set("callee", c.callee);

@@ -13,7 +13,8 @@
 // for 250 ms, so admin load cannot flood the SIP loop with snapshot tasks.
 //
 // JSON: an array, oldest call first, each
-//   {"id", "state" ("ringing"|"answered"), "caller", "dialled", "callee",
+//   {"id", "state" ("ringing"|"answered"), "direction" ("internal"|
+//    "outbound"|"inbound"), "trunk" ("" = internal), "caller", "dialled", "callee",
 //    "started_at", "answered_at" (unix s or null), "duration_s",
 //    "legs": [{"side", "state", "extension", "call_id", "peer", "transport",
 //              "advertised", "status", "reason", "media": {LegStats} or null}],

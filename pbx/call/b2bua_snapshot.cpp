@@ -27,6 +27,12 @@ std::vector<CallSnapshot> B2bua::activeCalls() const {
     s.caller = call.routing.caller;
     s.dialled = call.routing.dialled;
     s.callee = call.routing.target ? call.routing.target->number : std::string();
+    s.direction = "internal";
+    if (call.trunk) {
+      s.direction = call.trunk->outbound ? "outbound" : "inbound";
+      s.trunk = call.trunk->trunk.name;
+      if (call.trunk->outbound) s.callee = call.trunk->plan.sendNumber;
+    }
     s.startedAt = call.startAt;
     s.answeredAt = call.answerAt;
     s.mediaSession = call.media;

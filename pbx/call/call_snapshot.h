@@ -32,9 +32,12 @@ struct LegSnapshot {
 struct CallSnapshot {
   std::uint64_t id = 0;        // the B2BUA's call number, stable while it lives
   std::string state;           // "ringing" or "answered"
-  std::string caller;          // authenticated extension
-  std::string dialled;         // what the caller dialled
-  std::string callee;          // the extension ringing / talking (after forwards)
+  std::string direction;       // "internal", or "outbound" / "inbound" through a trunk
+  std::string trunk;           // the trunk's name ("" = internal)
+  std::string caller;          // authenticated extension (inbound: the caller ID)
+  std::string dialled;         // what the caller dialled (inbound: the DID)
+  std::string callee;          // the extension ringing / talking (after forwards);
+                               // outbound: the number sent to the provider
   std::int64_t startedAt = 0;  // unix seconds
   std::optional<std::int64_t> answeredAt;
   std::uint64_t mediaSession = 0;  // the relay session (0 = none)

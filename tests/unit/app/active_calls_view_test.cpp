@@ -22,6 +22,7 @@ call::CallSnapshot answeredCall() {
   call::CallSnapshot c;
   c.id = 4;
   c.state = "answered";
+  c.direction = "internal";
   c.caller = "101";
   c.dialled = "102";
   c.callee = "102";
@@ -48,6 +49,8 @@ TEST(ActiveCallsJson, LegsWithTheirMediaCountersAndTheDiagnosis) {
   auto call = calls->getObject(0);
   EXPECT_EQ(call->getValue<int>("id"), 4);
   EXPECT_EQ(call->getValue<std::string>("state"), "answered");
+  EXPECT_EQ(call->getValue<std::string>("direction"), "internal");
+  EXPECT_EQ(call->getValue<std::string>("trunk"), "");
   EXPECT_EQ(call->getValue<int>("answered_at"), 1003);
   EXPECT_EQ(call->getValue<int>("duration_s"), 10);
   EXPECT_EQ(call->getValue<std::string>("audio"), "caller_only");

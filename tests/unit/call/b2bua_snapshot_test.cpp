@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "call_test_support.h"
+#include "fakes/fake_trunk_directory.h"
 #include "media/relay.h"
 #include "pbx/call/relay_media_sessions.h"
 
@@ -40,6 +41,8 @@ TEST_F(Snapshot, RingingAnsweredAndGone) {
   ASSERT_EQ(calls.size(), 1u);
   const CallSnapshot& ringing = calls[0];
   EXPECT_EQ(ringing.state, "ringing");
+  EXPECT_EQ(ringing.direction, "internal");
+  EXPECT_EQ(ringing.trunk, "");
   EXPECT_EQ(ringing.caller, "101");
   EXPECT_EQ(ringing.dialled, "102");
   EXPECT_EQ(ringing.callee, "102");
@@ -112,6 +115,74 @@ TEST_F(Snapshot, RejectedCallIsNeverListed) {
   auto sent = authenticatedInvite(Invite{});  // 102 has no phone: 480
   EXPECT_NE(findSent(sent, "SIP/2.0 480"), nullptr);
   EXPECT_TRUE(b2bua->activeCalls().empty());
+}
+
+// Calls through a trunk say so: outbound with the number the provider got,
+// inbound with the caller ID and the DID; the provider is the trunk side's peer.
+class TrunkSnapshot : public CallFixture {
+ protected:
+  TrunkSnapshot() {
+    TrunkConfig main;
+    main.id = 1;
+    main.name = "main";
+    main.host = "sip.main.example";
+    main.username = "4930555";
+    main.password = "prov-pass";
+    trunks.trunkList = {main};
+    OutboundRoute national;
+    national.id = 10;
+    national.name = "national";
+    national.position = 1;
+    national.pattern = "0Z.";
+    national.trunkIds = {1};
+    national.stripDigits = 1;
+    national.prefix = "+49";
+    trunks.routes = {national};
+    trunks.numbers = {{1, "4930555100", "102", std::nullopt}};
+    addresses.publish(resolveTrunks(trunks.trunkList, [](const std::string&, std::string&) {
+      return std::vector<std::string>{"198.51.100.50"};
+    }));
+    b2bua->setTrunks(trunks, addresses);
+  }
+  fakes::FakeTrunkDirectory trunks;
+  TrunkAddressCache addresses;
+};
+
+TEST_F(TrunkSnapshot, OutboundAndInboundCallsNameTheTrunk) {
+  Invite out;
+  out.to = "030123456";
+  auto sent = authenticatedInvite(out);
+  ASSERT_NE(findSent(sent, "INVITE sip:+4930123456@sip.main.example"), nullptr);
+  auto calls = b2bua->activeCalls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].direction, "outbound");
+  EXPECT_EQ(calls[0].trunk, "main");
+  EXPECT_EQ((calls[0].caller + " " + calls[0].dialled + " " + calls[0].callee),
+            "101 030123456 +4930123456");
+  ASSERT_EQ(calls[0].legs.size(), 2u);
+  EXPECT_EQ(calls[0].legs[1].peer, "198.51.100.50:5060");
+  EXPECT_EQ(calls[0].legs[1].advertised, "203.0.113.1");  // the provider gets the public address
+
+  bind("102", kCalleePhone, "bob");
+  const std::string body = offerSdp("198.51.100.50", 30000);
+  std::string in = "INVITE sip:4930555100@203.0.113.1 SIP/2.0\r\n";
+  in += "Via: SIP/2.0/UDP 198.51.100.50:5060;branch=z9hG4bKin1\r\nMax-Forwards: 70\r\n";
+  in += "From: <sip:+441234567@sip.main.example>;tag=prov1\r\n";
+  in += "To: <sip:4930555100@203.0.113.1>\r\nCall-ID: in-1\r\nCSeq: 1 INVITE\r\n";
+  in += "Contact: <sip:gw@198.51.100.50:5060>\r\nContent-Type: application/sdp\r\n";
+  in += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  sent = deliver(in, sip::Endpoint{"198.51.100.50", 5060});
+  ASSERT_NE(findSent(sent, "INVITE ", &kCalleePhone), nullptr);
+  calls = b2bua->activeCalls();
+  ASSERT_EQ(calls.size(), 2u);
+  const CallSnapshot& inbound = calls[1];
+  EXPECT_EQ(inbound.direction, "inbound");
+  EXPECT_EQ(inbound.trunk, "main");
+  EXPECT_EQ((inbound.caller + " " + inbound.dialled + " " + inbound.callee),
+            "+441234567 4930555100 102");
+  EXPECT_EQ(inbound.legs[0].peer, "198.51.100.50:5060");
+  EXPECT_EQ(inbound.legs[1].peer, "192.0.2.22:5064");
+  EXPECT_EQ(b2bua->activeCalls()[0].direction, "outbound");
 }
 
 // The relay's events arrive on its thread; the test plays the SIP loop and
