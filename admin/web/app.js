@@ -89,7 +89,8 @@ function notAvailable(v) {
 // One-way audio in plain words: the relay's diagnosis when it made one,
 // else what the packet counters say so far.
 function audioText(c) {
-  if (c.diagnosis) return c.diagnosis;
+  // The relay names the legs A and B; say who they are.
+  if (c.diagnosis) return c.diagnosis + " (leg A: " + c.caller + ", leg B: " + (c.callee || c.dialled) + ")";
   switch (c.audio) {
     case "both_ways": return "Audio flows both ways.";
     case "caller_only": return "So far only " + c.caller + " sends audio; nothing from " + (c.callee || c.dialled) + " yet.";

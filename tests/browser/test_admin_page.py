@@ -335,6 +335,7 @@ class ActiveCallOnTheStatusPage(unittest.TestCase):
         self.assertIn("callee 102 at 127.0.0.1:" + str(callee_port), calls)
         self.assertRegex(calls, r"caller: (4\d|50) packets in")  # the relay's counters
         self.assertIn("callee: 0 packets in", calls)
+        self.assertIn("(leg A: 101, leg B: 102)", calls)  # who the relay's legs are
         b.screenshot("admin_active_call.png")
 
         code, err = uac.wait(30)
