@@ -175,25 +175,24 @@ void TrunkAddressResolver::request(std::vector<TrunkConfig> trunks) {
   std::vector<std::string> keys;
   keys.reserve(trunks.size());
   for (const TrunkConfig& t : trunks) keys.push_back(trunkAddressKey(t));
-  bool first = false;
+  std::map<std::string, std::vector<std::string>> known;
   {
     std::lock_guard lock(mutex_);
     if (!first_ && keys == requestedKeys_) return;  // nothing that addressing depends on changed
-    first = first_;
     first_ = false;
     requestedKeys_ = keys;
     pending_ = trunks;
+    known = lastAnswers_;
   }
-  if (first) {
-    // IP literals need no DNS: usable before the worker's first answer.
-    cache_.publish(resolveTrunks(trunks, [](const std::string& host, std::string& error) {
-      if (auto literal = nat::IpAddress::parse(host)) {
-        return std::vector<std::string>{literal->toString()};
-      }
-      error = "cannot resolve " + host + ": look-up in progress";
-      return std::vector<std::string>{};
-    }));
-  }
+  // No DNS here: IP literals, and names the worker already answered.
+  cache_.publish(resolveTrunks(trunks, [&known](const std::string& host, std::string& error) {
+    if (auto literal = nat::IpAddress::parse(host)) {
+      return std::vector<std::string>{literal->toString()};
+    }
+    if (auto it = known.find(host); it != known.end() && !it->second.empty()) return it->second;
+    error = "cannot resolve " + host + ": look-up in progress";
+    return std::vector<std::string>{};
+  }));
   wake_.notify_all();
 }
 
@@ -211,8 +210,15 @@ void TrunkAddressResolver::run() {
     if (current.empty() && !woken) continue;
     const std::vector<TrunkConfig> trunks = current;
     lock.unlock();
-    TrunkAddressSnapshot snapshot = resolveTrunks(trunks, resolver_);  // blocking DNS
+    std::map<std::string, std::vector<std::string>> answers;
+    TrunkAddressSnapshot snapshot =
+        resolveTrunks(trunks, [&](const std::string& host, std::string& error) {
+          std::vector<std::string> ips = resolver_(host, error);  // blocking DNS
+          answers[host] = ips;
+          return ips;
+        });
     lock.lock();
+    lastAnswers_ = std::move(answers);
     auto log = spdlog::get("sip");
     if (!log) log = spdlog::default_logger();
     for (const ResolvedTrunk& r : snapshot) {

@@ -27,6 +27,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -93,9 +94,11 @@ class TrunkAddressCache final : public TrunkAddresses {
 // The worker that keeps a TrunkAddressCache current: request() (SIP loop,
 // never blocks) hands it the trunk list whenever the directory was reloaded;
 // it resolves when the addressing changed (trunkAddressKey) and again every
-// `refresh` (DNS records change), and publishes. The first request() also
-// publishes at once what needs no DNS (IP literals), so trunks given as
-// addresses work from the first call. Thread: its own; request() from any
+// `refresh` (DNS records change), and publishes. request() itself publishes
+// at once what needs no new look-up (IP literals, and host names with the
+// worker's last answer), so a trunk added or changed through the admin API
+// takes calls from the next request on; a new host name waits for the
+// worker ("look-up in progress"). Thread: its own; request() from any
 // thread. The destructor stops it (waits for a look-up in progress).
 class TrunkAddressResolver {
  public:
@@ -117,6 +120,9 @@ class TrunkAddressResolver {
   std::condition_variable wake_;
   std::optional<std::vector<TrunkConfig>> pending_;
   std::vector<std::string> requestedKeys_;  // guarded by mutex_
+  // The worker's last answers per host name (guarded by mutex_): request()
+  // publishes at once with these and IP literals, the worker then with DNS.
+  std::map<std::string, std::vector<std::string>> lastAnswers_;
   bool first_ = true;
   bool stop_ = false;
   std::thread thread_;

@@ -114,9 +114,16 @@ TEST(TrunkAddressResolver, LiteralsAtOnceNamesFromTheWorkerAndNoRepeatWork) {
   worker.request({trunk(1, "198.51.100.8"), trunk(2, "sip.example")});  // unchanged
   TrunkConfig moved = trunk(2, "sip.example");
   moved.extraAddresses = {"203.0.113.9"};
-  worker.request({trunk(1, "198.51.100.8"), moved});
-  EXPECT_TRUE(eventually([&] { return !cache.trunksForSource("203.0.113.9").empty(); }));
-  EXPECT_EQ(lookups.load(), after + 2);  // one resolution for the change, none for the repeat
+  worker.request({trunk(1, "198.51.100.8"), moved, trunk(3, "198.51.100.20")});
+  // At once, before the worker: the new literal trunk, the changed trunk's
+  // sources, and the name's last answer.
+  EXPECT_TRUE(cache.nextHop(3).endpoint.has_value());
+  EXPECT_EQ(cache.trunksForSource("203.0.113.9"), std::vector<std::int64_t>{2});
+  ASSERT_TRUE(cache.nextHop(2).endpoint.has_value());
+  EXPECT_EQ(cache.nextHop(2).endpoint->toString(), "198.51.100.5:5060");
+  // One resolution (a look-up per trunk) for the change, none for the repeat.
+  EXPECT_TRUE(eventually([&] { return lookups.load() >= after + 3; }));
+  EXPECT_EQ(lookups.load(), after + 3);
 }
 
 }  // namespace
