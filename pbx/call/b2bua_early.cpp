@@ -249,7 +249,9 @@ void B2buaState::prackFork(B2bua::Call& call, std::size_t i, std::uint32_t rseq)
   auto cseq = f.invite.cseq();
   prack.addHeader("RAck", concat(std::to_string(rseq), " ", std::to_string(cseq ? cseq->number : 1),
                                  " INVITE"));
-  (void)svc.endpoint.sendRequest(std::move(prack), f.to, &self);
+  std::string wire = f.trunk ? prack.serialize() : std::string();
+  auto tx = svc.endpoint.sendRequest(std::move(prack), f.to, &self);
+  if (tx && f.trunk) noteTrunkRequest(call, CallSide::kCallee, *tx, std::move(wire), f.to, i);
 }
 
 void B2buaState::onPrack(sip::TransactionId id, const sip::Message& prack, B2bua::Call& call) {
@@ -295,11 +297,15 @@ void B2buaState::onPrack(sip::TransactionId id, const sip::Message& prack, B2bua
       out.setBody("application/sdp", sdp.body);
       f->offerAnswered = true;
     }
+    std::string wire = f->trunk ? out.serialize() : std::string();
     auto tx = svc.endpoint.sendRequest(std::move(out), f->to, &self);
     if (!tx) {
       svc.endpoint.respond(id, 503, "Service Unavailable");
     } else {
       relays[*tx] = Relay{call.id, CallSide::kCaller, id, sip::Method::kPrack, acked.fork};
+      if (f->trunk) {
+        noteTrunkRequest(call, CallSide::kCallee, *tx, std::move(wire), f->to, acked.fork);
+      }
     }
   } else {
     // Made reliable by the PBX (the callee's was not), or its fork is gone.
@@ -399,12 +405,18 @@ void B2buaState::onEarlyRequest(sip::TransactionId id, const sip::Message& reque
   } else if (!request.body().empty()) {
     out.setBody(request.contentType().value_or("application/octet-stream"), request.body());
   }
+  const CallSide toward = toCallee ? CallSide::kCallee : CallSide::kCaller;
+  std::string wire = isTrunkSide(call, toward) ? out.serialize() : std::string();
   auto tx = svc.endpoint.sendRequest(std::move(out), dest, &self);
   if (!tx) {
     svc.endpoint.respond(id, 503, "Service Unavailable");
     return;
   }
   relays[*tx] = Relay{call.id, side, id, method, fork};
+  if (!wire.empty()) {
+    noteTrunkRequest(call, toward, *tx, std::move(wire), dest,
+                     toCallee ? fork : std::optional<std::size_t>{});
+  }
   if (method == sip::Method::kUpdate) call.reinviteInProgress = true;
 }
 

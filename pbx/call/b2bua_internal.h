@@ -123,6 +123,7 @@ struct TrunkAuthRetry {
   std::uint64_t call = 0;
   CallSide toward = CallSide::kCallee;
   std::int64_t trunkId = 0;
+  std::optional<std::size_t> fork;  // sent in the early dialog of this fork
   bool retried = false;
 };
 
@@ -238,7 +239,8 @@ struct B2buaState {
   void forgetTrunkRequest(sip::TransactionId id) { trunkAuth.erase(id); }
   // Remembers a request sent toward the trunk side of `call` (for a 401/407).
   void noteTrunkRequest(const B2bua::Call& call, CallSide toward, sip::TransactionId tx,
-                        std::string wire, const sip::Destination& to);
+                        std::string wire, const sip::Destination& to,
+                        std::optional<std::size_t> fork = std::nullopt);
   bool isTrunkSide(const B2bua::Call& call, CallSide side) const {
     return call.trunk && call.trunk->side() == side;
   }

@@ -278,7 +278,8 @@ void B2buaState::trunkForkFailed(B2bua::Call& call, int status, std::string_view
 // ------------------------------------------------------------------ credentials
 
 void B2buaState::noteTrunkRequest(const B2bua::Call& call, CallSide toward, sip::TransactionId tx,
-                                  std::string wire, const sip::Destination& to) {
+                                  std::string wire, const sip::Destination& to,
+                                  std::optional<std::size_t> fork) {
   if (!call.trunk) return;
   TrunkAuthRetry r;
   r.wire = std::move(wire);
@@ -286,6 +287,7 @@ void B2buaState::noteTrunkRequest(const B2bua::Call& call, CallSide toward, sip:
   r.call = call.id;
   r.toward = toward;
   r.trunkId = call.trunk->trunk.id;
+  r.fork = fork;
   trunkAuth[tx] = std::move(r);
 }
 
@@ -347,9 +349,13 @@ bool B2buaState::retryWithCredentials(sip::TransactionId id, const sip::Message&
   if (!isFork && call != nullptr) {
     // Keep the dialog's CSeq above the one just used (RFC 3261 12.2.1.1).
     Leg& leg = entry.toward == CallSide::kCaller ? call->caller : call->callee;
-    if (leg.dialog) {
-      while (leg.dialog->localCSeq() < number) {
-        (void)leg.dialog->makeRequest(sip::Method::kOptions, "UDP", sentBy, "z9hG4bKskip");
+    std::optional<sip::Dialog>* dialog = &leg.dialog;
+    if (entry.fork && *entry.fork < call->forks.size()) {
+      dialog = &call->forks[*entry.fork].dialog;  // an early dialog (PRACK, UPDATE, INFO)
+    }
+    if (*dialog) {
+      while ((*dialog)->localCSeq() < number) {
+        (void)(*dialog)->makeRequest(sip::Method::kOptions, "UDP", sentBy, "z9hG4bKskip");
       }
     }
   }

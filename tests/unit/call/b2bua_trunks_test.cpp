@@ -243,6 +243,33 @@ TEST_F(TrunkCall, ReInviteTowardTheProviderIsResentWithCredentials) {
   EXPECT_GT(parse(*byeOut).cseq()->number, r2.cseq()->number);
 }
 
+TEST_F(TrunkCall, EarlyUpdateTowardTheProviderIsResentWithCredentials) {
+  auto sent = dial("030123456");
+  sip::Message inv = parse(*findSent(sent, "INVITE ", &kMainProvider));
+  auto early = deliver(responseTo(inv, 183, "Session Progress", "provtag",
+                                  offerSdp("198.51.100.50", 20000), "sip:gw@198.51.100.50:5060"),
+                       kMainProvider);
+  const Sent* toCaller = findSent(early, "SIP/2.0 183", &kCallerPhone);
+  ASSERT_NE(toCaller, nullptr);
+  const std::string to(*parse(*toCaller).header(sip::HeaderId::kTo));
+  auto up =
+      deliver(inDialogRequest("UPDATE", "sip:101@192.0.2.10", "<sip:101@pbx.test>;tag=calltag1", to,
+                              "call-1", 3, kCallerPhone.toString(), offerSdp("192.0.2.21", 4002)),
+              kCallerPhone);
+  const Sent* first = findSent(up, "UPDATE ", &kMainProvider);
+  ASSERT_NE(first, nullptr);
+  sip::Message u1 = parse(*first);
+  auto again = deliver(providerChallenge(u1), kMainProvider);
+  const Sent* retry = findSent(again, "UPDATE ", &kMainProvider);
+  ASSERT_NE(retry, nullptr) << "the early UPDATE was not re-sent after the 407";
+  sip::Message u2 = parse(*retry);
+  EXPECT_EQ(providerVerifies(u2), registrar::AuthOutcome::kOk);
+  EXPECT_EQ(u2.cseq()->number, u1.cseq()->number + 1);
+  auto done = deliver(responseTo(u2, 200, "OK", "provtag", offerSdp("198.51.100.50", 20000)),
+                      kMainProvider);
+  EXPECT_NE(findSent(done, "SIP/2.0 200", &kCallerPhone), nullptr);
+}
+
 TEST_F(TrunkCall, FailoverToTheNextTrunkOn503) {
   auto sent = dial("030123456");
   sip::Message first = parse(*findSent(sent, "INVITE ", &kMainProvider));
