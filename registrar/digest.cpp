@@ -2,6 +2,7 @@
 #include "registrar/digest.h"
 
 #include "registrar/digest_hasher.h"
+#include "registrar/text.h"
 
 namespace duplex::registrar {
 
@@ -11,15 +12,7 @@ std::string_view toString(DigestAlgorithm algorithm) {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-    char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] - 'A' + 'a') : b[i];
-    if (x != y) return false;
-  }
-  return true;
-}
+using detail::iequals;
 
 std::string hexOf(DigestAlgorithm algorithm, const detail::DigestBytes& bytes) {
   std::string out(2 * detail::digestSize(algorithm), '\0');

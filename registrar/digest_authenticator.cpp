@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "registrar/digest_hasher.h"
+#include "registrar/text.h"
 
 namespace duplex::registrar {
 
@@ -38,14 +39,7 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-    if (x != b[i]) return false;  // b is lowercase
-  }
-  return true;
-}
+using detail::iequals;
 
 // RFC 7616 3.4: nc is exactly 8 hex digits.
 std::optional<std::uint32_t> parseNc(std::string_view nc) {

@@ -8,21 +8,12 @@
 #include <cstdio>
 
 #include "registrar/digest_hasher.h"
+#include "registrar/text.h"
 
 namespace duplex::registrar {
 namespace {
 
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
+using detail::iequals;
 
 bool isWs(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <string>
 
+#include "registrar/text.h"
+
 namespace duplex::registrar {
 namespace {
 
@@ -16,16 +18,7 @@ std::string_view stripBrackets(std::string_view host) {
   return host;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using detail::iequals;
 
 // The same address written two ways ("::1" and "0:0::1") compares equal.
 bool sameHost(std::string_view a, std::string_view b) {

@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "admin/json_writer.h"
+
 namespace duplex::app {
 namespace {
 
@@ -15,28 +17,7 @@ std::shared_ptr<spdlog::logger> logger() {
   return log ? log : spdlog::default_logger();
 }
 
-void appendJsonString(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
+using admin::appendJsonString;
 
 template <class T>
 void appendOptional(std::string& out, const std::optional<T>& v) {

@@ -6,16 +6,12 @@
 #include <charconv>
 
 #include "media/sdp.h"
+#include "pbx/sip/scanner.h"
 
 namespace duplex::call {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using sip::scan::iequals;
 
 // RFC 3551 6, the static audio payload types phones still offer by number.
 std::string_view staticEncoding(int pt) {

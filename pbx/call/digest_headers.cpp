@@ -4,17 +4,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "pbx/sip/scanner.h"
 #include "pbx/sip/uri.h"
 
 namespace duplex::call {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using sip::scan::iequals;
 
 std::string_view paramOf(const sip::Credentials& c, std::string_view name) {
   return c.param(name).value_or(std::string_view{});
