@@ -323,6 +323,42 @@ TEST_F(RelaySocketTest, MalformedAndOversizedPacketsAreDroppedNotForwarded) {
   EXPECT_EQ(flowAtoB(1, 2).size(), 2u);  // the relay still works
 }
 
+TEST_F(RelaySocketTest, MixedBurstIsCountedPacketByPacket) {
+  // One burst that the relay drains with few recvmmsg() calls: the phone's
+  // packets interleaved with a stranger's and with malformed ones. Each kind
+  // is counted where a user looks (per-leg stats, relay counters), and only
+  // the phone's packets reach B, in order.
+  ASSERT_EQ(flowAtoB(1, 1).size(), 1u);   // A latched to its SDP address
+  Peer stranger(0, INADDR_LOOPBACK + 1);  // 127.0.0.2
+  ASSERT_TRUE(stranger.ok());
+  for (int i = 0; i < 30; ++i) {
+    phoneA.sendTo(created.a.rtp, rtp(static_cast<std::uint16_t>(2 + i), kSsrcA));
+    if (i % 3 == 0)
+      stranger.sendTo(created.a.rtp, rtp(static_cast<std::uint16_t>(900 + i), kSsrcA));
+    if (i % 10 == 0) phoneA.sendTo(created.a.rtp, {0x80, 0x00, 0x01});  // too short: not RTP
+  }
+  const auto atB = phoneB.drain();
+  ASSERT_EQ(atB.size(), 30u);
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(atB[static_cast<std::size_t>(i)].bytes,
+              rtp(static_cast<std::uint16_t>(2 + i), kSsrcA));
+  }
+  EXPECT_TRUE(stranger.drain(50ms).empty());
+  relay.requestStats(created.id);
+  const auto stats = log.waitFor(MediaEventKind::kStats);
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->stats.a.rtp_packets_in, 31u);
+  EXPECT_EQ(stats->stats.a.foreign_dropped, 10u);
+  EXPECT_EQ(stats->stats.a.non_rtp_packets_in, 3u);
+  EXPECT_EQ(stats->stats.a.last_foreign_source.rfind("127.0.0.2:", 0), 0u);
+  EXPECT_EQ(stats->stats.b.rtp_packets_out, 31u);
+  EXPECT_EQ(stats->stats.b.rtp_bytes_out, 31u * 172u);
+  EXPECT_EQ(stats->stats.a.packets_lost, 0);
+  EXPECT_EQ(relay.counters().packets_relayed.load(), 31u);
+  EXPECT_EQ(relay.counters().packets_dropped_foreign.load(), 10u);
+  EXPECT_EQ(relay.counters().packets_dropped_other.load(), 3u);
+}
+
 TEST_F(RelaySocketTest, KeepaliveReachesSilentLegFromItsAdvertisedPort) {
   clock.advance(15s);
   const auto atA = phoneA.receive(2000ms);

@@ -85,6 +85,30 @@ TEST(RtpReceiveStats, JitterConvergesToTheDelayVariation) {
   EXPECT_NEAR(stats.jitterMs(), 10.0, 0.5);
 }
 
+TEST(RtpReceiveStats, JitterIsExactAtOtherClockRatesAndLateTimes) {
+  // 48 kHz (Opus), 20 ms = 960 units, arrivals ~3 years after the clock's
+  // epoch (ns * rate overflows 64 bits): the same 10 ms |D| as at 8 kHz.
+  RtpReceiveStats stats;
+  stats.setClockRate(48000);
+  ManualClock clock;
+  clock.advance(std::chrono::hours(24 * 365 * 3));
+  for (std::uint16_t i = 0; i < 400; ++i) {
+    auto p = rtp(i, 5000u + i * 960u);
+    stats.onPacket(p.data(), p.size(), clock.now());
+    clock.advance(i % 2 == 0 ? 30ms : 10ms);
+  }
+  EXPECT_NEAR(stats.jitterMs(), 10.0, 0.5);
+  // Perfect pacing at 90 kHz (video): no jitter at all.
+  RtpReceiveStats video;
+  video.setClockRate(90000);
+  for (std::uint16_t i = 0; i < 100; ++i) {
+    auto p = rtp(i, 77u + i * 1800u);  // 1800 units = 20 ms
+    video.onPacket(p.data(), p.size(), clock.now());
+    clock.advance(20ms);
+  }
+  EXPECT_EQ(video.jitterMs(), 0.0);
+}
+
 TEST(RtpReceiveStats, NewSsrcKeepsEarlierLoss) {
   RtpReceiveStats stats;
   ManualClock clock;
