@@ -155,6 +155,12 @@ RawValues storedSettings(const std::string& dbPath) {
   db::Database db(dbPath);
   db::SqliteSettingsRepository settings(db);
   for (auto& s : settings.all()) {
+    // Earlier versions of the admin API stored call.follow_redirects as a
+    // boolean, which duplex.conf's off/internal refuses (and with it every
+    // stored setting): read it as what it meant.
+    if (s.key == "call.follow_redirects" && (s.value == "true" || s.value == "false")) {
+      s.value = s.value == "true" ? "internal" : "off";
+    }
     if (findKey(s.key)) values[s.key] = RawValue{std::move(s.value), "database (admin API)"};
   }
   return values;

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 
+#include "db/database.h"
+#include "db/sqlite_repositories.h"
 #include "pbx/app/admin_wiring.h"
+#include "test_support.h"
 
 namespace duplex::app {
 namespace {
@@ -92,6 +95,25 @@ TEST_F(LiveSettings, ARangeWithoutAPairAgainstTheRunningRangeIsRefusedBeforeStor
   EXPECT_FALSE(
       live.checkSettings({{"media.rtp_port_min", "30000"}, {"media.rtp_port_max", "30001"}}));
   EXPECT_FALSE(live.checkSettings({{"sip.port", "5070"}}));
+}
+
+// A database written by an earlier admin API that stored the 3xx policy as a
+// boolean still starts with its settings (not "ignoring the settings stored").
+TEST(StoredSettings, ABooleanRedirectPolicyReadsAsOffOrInternal) {
+  test::ScratchDir dir;
+  const std::string path = dir.file("duplex.db");
+  {
+    db::Database db(path);
+    db::SqliteSettingsRepository repo(db);
+    repo.set("call.follow_redirects", "true", false);
+    repo.set("media.rtp_port_min", "12000", false);
+  }
+  RawValues values = storedSettings(path);
+  EXPECT_EQ(values.at("call.follow_redirects").value, "internal");
+  EXPECT_EQ(values.at("media.rtp_port_min").value, "12000");
+  const Config config = resolveConfig(values);
+  EXPECT_TRUE(config.sip.call.follow_redirects_internal);
+  EXPECT_EQ(config.nat.rtp_port_min, 12000);
 }
 
 }  // namespace
