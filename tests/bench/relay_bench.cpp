@@ -1,7 +1,9 @@
 // Media relay benchmark driver (issue 4 section 6). Not a test: prints figures.
 //
 //   relay_bench serve --sessions N --sink-base PORT [--source-port P] [--cpu C]
-//       Starts a MediaRelay on 127.0.0.1 with N sessions: leg A expects media
+//                     [--port-min M]
+//       Starts a MediaRelay on 127.0.0.1 with N sessions (relay ports from M,
+//       default 36000): leg A expects media
 //       from 127.0.0.1:P (the load generator's fixed source port, default
 //       27000), leg B sends to 127.0.0.1:(PORT + i). Prints "TARGETS p,p,..."
 //       (the leg-A RTP ports, for `udpbench send -P`) and "MEMORY ..." (RSS
@@ -100,11 +102,11 @@ bool flag(int argc, char** argv, const char* name) {
   return false;
 }
 
-RelayConfig benchConfig(int sessions) {
+RelayConfig benchConfig(int sessions, int port_min = 36000) {
   RelayConfig c;
   c.bind_address = "127.0.0.1";
-  c.port_min = 36000;  // below nothing else here; 4 ports per session
-  c.port_max = static_cast<std::uint16_t>(std::min(65535, 36000 + sessions * 4 + 400));
+  c.port_min = static_cast<std::uint16_t>(port_min);  // 4 ports per session
+  c.port_max = static_cast<std::uint16_t>(std::min(65535, port_min + sessions * 4 + 400));
   c.socket_buffer_bytes = 4 << 20;  // as the anchor (udpbench -B default)
   return c;
 }
@@ -121,7 +123,7 @@ int serve(int argc, char** argv) {
   const int sink_base = arg(argc, argv, "--sink-base", 23000);
   const int source_port = arg(argc, argv, "--source-port", 27000);
   pinTo(arg(argc, argv, "--cpu", -1));
-  MediaRelay relay(benchConfig(sessions));
+  MediaRelay relay(benchConfig(sessions, arg(argc, argv, "--port-min", 36000)));
   const long rss_before = rssKb();
   std::vector<CreateResult> created;
   created.reserve(static_cast<std::size_t>(sessions));
@@ -341,6 +343,7 @@ int main(int argc, char** argv) {
   std::fprintf(
       stderr,
       "usage: relay_bench serve --sessions N --sink-base PORT [--source-port P] [--cpu C]\n"
+      "                         [--port-min M]\n"
       "       relay_bench latency --sessions N --rate PPS --secs S [--direct]\n");
   return 2;
 }

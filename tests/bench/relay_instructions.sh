@@ -28,14 +28,16 @@
 # syscall counts are equal, which lockstep guarantees. KEEP_CALLGRIND=DIR
 # keeps the two callgrind files for callgrind_annotate.
 #
-# Loopback only; ports 21000+ (sinks), 21900 (source), 22000+ (anchor input),
-# relay_bench's own pool 36000+. Needs gcc, valgrind, python3.
+# Loopback only; ports 62000+ (sinks), 62900 (source), 63000+ (anchor input),
+# 64000+ (Duplex's relay ports). Needs gcc, valgrind, python3.
 set -euo pipefail
 
 BUILD=${1:-build}
 RATE=${2:-4000}
 SECS=${3:-10}
 N=${4:-100}
+[[ $N =~ ^[0-9]+$ ]] && ((N >= 1 && N <= 250)) ||
+  { echo "STREAMS must be 1-250 (the fixed port blocks below hold 250 sessions), not '$N'" >&2; exit 2; }
 # MODE=lockstep (default): RATE x SECONDS packets, each sent when the previous
 # one has come out of the relay, so every epoll round, recvmmsg() and
 # sendmmsg() carries exactly one packet whatever the machine's load: the
@@ -48,9 +50,12 @@ SEND_BATCH=${SEND_BATCH:-1}
 ANCHORS=${DUPLEX_ANCHORS:-/work/shared/anchors}
 EXE=$(readlink -f "$BUILD/tests/bench/relay_bench")
 [[ -x $EXE ]] || { echo "no $BUILD/tests/bench/relay_bench: build target relay_bench" >&2; exit 2; }
-SINK=21000
-SOURCE=21900
-ANCHOR_IN=22000
+# Fixed ports above the kernel's ephemeral range (32768-60999) and outside the
+# unit tests' relay ranges (20000-59999): nothing else here sends to them.
+SINK=62000
+SOURCE=62900
+ANCHOR_IN=63000
+DUPLEX_PORTS=64000
 
 WORK=$(mktemp -d /tmp/relay-instructions.XXXXXX)
 PIDS=()
@@ -159,7 +164,7 @@ report anchor "$WORK/anchor.cg" "${fwd:-0}"
 
 # --- Duplex: relay_bench serve, N sessions (leg A from SOURCE, leg B to SINK+i)
 measure duplex "$WORK/duplex.cg" '*MediaRelay::Engine::run()' "$EXE" serve \
-  --sessions "$N" --sink-base $SINK --source-port $SOURCE
+  --sessions "$N" --sink-base $SINK --source-port $SOURCE --port-min $DUPLEX_PORTS
 for _ in $(seq 1 200); do
   grep -q '^TARGETS ' "$WORK/duplex.relay" 2>/dev/null && break
   sleep 0.1
