@@ -10,6 +10,7 @@
 #include "db/sqlite_repositories.h"
 #include "pbx/app/media_subsystem.h"
 #include "pbx/app/nat_subsystem.h"
+#include "pbx/app/trunk_wiring.h"
 
 namespace duplex::app {
 namespace {
@@ -138,7 +139,9 @@ CallWiring::CallWiring(sip::EventLoop& loop, sip::SipEndpoint& endpoint, const S
   trunkResolver_ =
       std::make_unique<call::TrunkAddressResolver>(trunkAddresses_, call::resolveHostBlocking);
   trunkResolver_->request(trunks_->trunks());
-  b2bua_->setTrunks(*trunks_, trunkAddresses_);
+  trunkContacts_ = std::make_unique<AddressBookContacts>(
+      services.nat != nullptr ? &services.nat->addressBook() : nullptr, *configured_, sip.port);
+  b2bua_->setTrunks(*trunks_, trunkAddresses_, trunkContacts_.get());
   b2bua_->setScheduleObserver([this] { arm(); });
   for (sip::Method m : {sip::Method::kInvite, sip::Method::kBye, sip::Method::kUpdate,
                         sip::Method::kInfo, sip::Method::kPrack}) {

@@ -92,6 +92,7 @@ class CallWiring {
   // resolved on the resolver's own thread (no DNS on the SIP loop).
   call::TrunkAddressCache trunkAddresses_;
   std::unique_ptr<call::TrunkAddressResolver> trunkResolver_;
+  std::unique_ptr<call::TrunkContactChoice> trunkContacts_;  // as trunk_wiring.h's
   std::function<void()> trunksObserver_;
   std::unique_ptr<call::CallRecordWriter> records_;
   std::unique_ptr<call::ConfiguredAddressChoice> configured_;

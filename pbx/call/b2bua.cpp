@@ -95,9 +95,11 @@ void B2bua::onCancel(sip::SipEndpoint& /*endpoint*/, sip::TransactionId invite) 
   done();
 }
 
-void B2bua::setTrunks(const TrunkDirectory& directory, const TrunkAddresses& addresses) {
+void B2bua::setTrunks(const TrunkDirectory& directory, const TrunkAddresses& addresses,
+                      const TrunkContactChoice* contacts) {
   state_->trunks = &directory;
   state_->trunkAddresses = &addresses;
+  state_->trunkContacts = contacts;
 }
 
 void B2bua::onResponse(sip::SipEndpoint& /*endpoint*/, sip::TransactionId id,
@@ -318,6 +320,12 @@ void B2buaState::placeCall(sip::TransactionId id, const sip::Message& invite, Ro
   call.caller.transport = origin.transport;
   call.caller.advertised = svc.addresses.advertisedFor(origin.source.ip, origin.local.ip);
   call.caller.port = portOr(origin.local.port, settings.sipPort);
+  if (call.trunk && !call.trunk->outbound && trunkContacts != nullptr) {
+    // A provider's call: our Contact as the registration advertises it.
+    const AdvertisedContact c = trunkContacts->contactFor(origin.source.ip, origin.transport);
+    if (!c.host.empty()) call.caller.advertised = c.host;
+    if (c.port != 0) call.caller.port = c.port;
+  }
   auto dialog =
       sip::Dialog::fromIncomingInvite(invite, svc.endpoint.newTag(), call.caller.contact());
   if (!dialog) {

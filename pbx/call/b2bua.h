@@ -95,6 +95,7 @@
 #include "pbx/call/media_sessions.h"
 #include "pbx/call/trunk_addresses.h"
 #include "pbx/call/trunk_directory.h"
+#include "pbx/call/trunk_registration.h"
 #include "pbx/sip/clock.h"
 #include "pbx/sip/dialog.h"
 #include "pbx/sip/endpoint.h"
@@ -149,8 +150,12 @@ class B2bua final : public sip::RequestHandler, public sip::ClientHandler {
   B2bua(const B2bua&) = delete;
   B2bua& operator=(const B2bua&) = delete;
 
-  // Enables trunk calls (both must outlive the B2bua). SIP loop.
-  void setTrunks(const TrunkDirectory& directory, const TrunkAddresses& addresses);
+  // Enables trunk calls (all must outlive the B2bua). SIP loop. `contacts`:
+  // the host and port to write toward a provider (the public address and the
+  // UPnP-mapped SIP port, as the trunk registration advertises them); null:
+  // the leg's address choice and our local SIP port.
+  void setTrunks(const TrunkDirectory& directory, const TrunkAddresses& addresses,
+                 const TrunkContactChoice* contacts = nullptr);
 
   // sip::RequestHandler: INVITE (new and re-INVITE), BYE, UPDATE, INFO,
   // PRACK; ACK and CANCEL of INVITEs.

@@ -185,6 +185,7 @@ struct B2buaState {
   // Trunks (b2bua_trunks.cpp); null until B2bua::setTrunks().
   const TrunkDirectory* trunks = nullptr;
   const TrunkAddresses* trunkAddresses = nullptr;
+  const TrunkContactChoice* trunkContacts = nullptr;  // may stay null
   registrar::DigestClient digestClient;
   std::unordered_map<sip::TransactionId, TrunkAuthRetry> trunkAuth;
   std::unordered_map<std::int64_t, int> trunkCalls;   // trunk id -> calls now

@@ -185,8 +185,14 @@ void B2buaState::startTrunkFork(B2bua::Call& call) {
       continue;
     }
     // The address the provider can reach (the public one from behind NAT).
-    const std::string advertised = svc.addresses.advertisedFor(hop.endpoint->ip, "");
-    const std::uint16_t port = settings.sipPort;
+    std::string advertised = svc.addresses.advertisedFor(hop.endpoint->ip, "");
+    std::uint16_t port = settings.sipPort;
+    if (trunkContacts != nullptr) {
+      // As the registration advertises us: public address, UPnP-mapped port.
+      const AdvertisedContact c = trunkContacts->contactFor(hop.endpoint->ip, hop.transport);
+      if (!c.host.empty()) advertised = c.host;
+      if (c.port != 0) port = c.port;
+    }
     SdpRewrite filtered = filterCodecs(call.callerInvite.body(), t.codecs, t.name);
     if (!filtered.ok()) {
       failed(t, filtered.reason);

@@ -158,6 +158,35 @@ TEST_F(TrunkCall, OutboundInviteCarriesManipulatedNumberPublicAddressAndAllowedC
   EXPECT_EQ(inv.body().find("rtpmap:0"), std::string_view::npos);
 }
 
+// The registration's view of us (public address, UPnP-mapped SIP port).
+class MappedContact final : public TrunkContactChoice {
+ public:
+  AdvertisedContact contactFor(std::string_view, sip::Transport) const override {
+    return {"203.0.113.1", 15060, true};
+  }
+};
+
+TEST_F(TrunkCall, ContactTowardTheProviderUsesTheMappedPortLikeTheRegistration) {
+  MappedContact mapped;
+  b2bua->setTrunks(trunks, trunkAddresses, &mapped);
+  auto sent = dial("030123456");
+  const Sent* out = findSent(sent, "INVITE ", &kMainProvider);
+  ASSERT_NE(out, nullptr);
+  sip::Message inv = parse(*out);
+  EXPECT_EQ(inv.contacts()->entries[0].address.uri.port(), 15060);
+  EXPECT_EQ(inv.topVia()->port, 15060);
+  // Inbound: the 200 to the provider carries the same Contact.
+  bind("102", kCalleePhone, "bob");
+  auto in = deliver(inboundInvite("4930555100"), kMainProvider);
+  sip::Message leg = parse(*findSent(in, "INVITE ", &kCalleePhone));
+  auto answered = deliver(
+      responseTo(leg, 200, "OK", "bobtag", offerSdp("192.0.2.22", 5000), "sip:bob@192.0.2.22:5064"),
+      kCalleePhone);
+  const Sent* ok = findSent(answered, "SIP/2.0 200", &kMainProvider);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(parse(*ok).contacts()->entries[0].address.uri.port(), 15060);
+}
+
 TEST_F(TrunkCall, ProviderChallengeAnsweredOnInviteAndByeThenRecordNamesTheTrunk) {
   auto sent = dial("030123456");
   sip::Message first = parse(*findSent(sent, "INVITE ", &kMainProvider));
