@@ -62,7 +62,10 @@
 // address (trunk_addresses.h) is not challenged: its DID (Request-URI user,
 // else To user) maps through the inbound numbers to an extension (or
 // dialing.inbound_default; else 404 "Not Found (unknown number <did>)") and
-// then the normal routing chain. Unknown sources still get the 407.
+// then the normal routing chain. Unknown sources still get the 407. Limits:
+// an outbound trunk call needs the caller's SDP offer (late offer: 488
+// "SDP offer required (calls through a trunk)"); a trunk that never answers
+// fails over only after Timer B (64*T1, 32 s); one digest retry per request.
 //
 // Addresses: every message on a leg (Via, Contact, SDP, retransmissions,
 // ACK, CANCEL, BYE, re-INVITE) uses the address chosen for that leg once,
