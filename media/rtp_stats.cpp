@@ -48,12 +48,17 @@ void RtpReceiveStats::onPacket(const std::uint8_t* data, std::size_t length,
   // RFC 3550 A.8: transit time in timestamp units; jitter += (|D| - jitter) / 16.
   // arrival in timestamp units = ns * rate / 1e9, exactly, without a 128-bit
   // division per packet: whole seconds and the remainder apart (r * rate < 2^63).
+  // The relay stamps a whole batch with one time: convert it once.
   const std::int64_t ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(arrival.time_since_epoch()).count();
-  constexpr std::int64_t kNsPerSecond = 1'000'000'000;
-  const std::int64_t rate = clock_rate_;
-  const std::int64_t arrival_units =
-      ns / kNsPerSecond * rate + ns % kNsPerSecond * rate / kNsPerSecond;
+  if (ns != arrival_ns_ || clock_rate_ != arrival_rate_) {
+    constexpr std::int64_t kNsPerSecond = 1'000'000'000;
+    const std::int64_t rate = clock_rate_;
+    arrival_ns_ = ns;
+    arrival_rate_ = clock_rate_;
+    arrival_units_ = ns / kNsPerSecond * rate + ns % kNsPerSecond * rate / kNsPerSecond;
+  }
+  const std::int64_t arrival_units = arrival_units_;
   const std::int64_t transit = static_cast<std::int64_t>(
       static_cast<std::uint32_t>(static_cast<std::uint32_t>(arrival_units) - timestamp));
   if (have_transit_) {

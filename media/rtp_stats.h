@@ -55,6 +55,10 @@ class RtpReceiveStats {
   bool have_transit_ = false;
   std::int64_t last_transit_ = 0;
   double jitter_ = 0;  // in timestamp units
+  // The last arrival time converted to timestamp units (at arrival_rate_).
+  std::int64_t arrival_ns_ = -1;
+  int arrival_rate_ = 0;
+  std::int64_t arrival_units_ = 0;
 };
 
 }  // namespace duplex::media

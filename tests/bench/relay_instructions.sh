@@ -4,7 +4,7 @@
 # load-independent form of issue 4's ">= 90 % of the anchor" relay target.
 # Results and their reading: tests/bench/media.md.
 #
-#   [MODE=lockstep|paced] [SEND_BATCH=1] [KEEP_CALLGRIND=DIR] \
+#   [MODE=lockstep|paced] [BURST=1] [SEND_BATCH=1] [KEEP_CALLGRIND=DIR] \
 #     tests/bench/relay_instructions.sh [BUILD_DIR] [RATE_PPS] [SECONDS] [STREAMS]
 #   defaults: lockstep, build 4000 10 100 (about 20 s per relay)
 #
@@ -45,7 +45,12 @@ N=${4:-100}
 # arrive one at a time). MODE=paced: udpbench send at RATE for SECONDS,
 # SEND_BATCH packets per sendmmsg(); how many packets a relay then drains per
 # recvmmsg() (packets_per_read) depends on scheduling, and so does Ir/packet.
+# BURST=K (lockstep, K > 1): the relay is stopped (SIGSTOP) while K packets
+# per stream queue up, then continued and drained: every read takes exactly
+# K packets (K up to the relay's batch: 32 for the anchor), which shows the
+# cost per packet apart from the cost per read and per epoll round.
 MODE=${MODE:-lockstep}
+BURST=${BURST:-1}
 SEND_BATCH=${SEND_BATCH:-1}
 ANCHORS=${DUPLEX_ANCHORS:-/work/shared/anchors}
 EXE=$(readlink -f "$BUILD/tests/bench/relay_bench")
@@ -92,7 +97,8 @@ measure() {  # measure NAME OUTFILE TOGGLE RELAY-ARGV...: starts one relay under
 
 run_load() {  # run_load PORTLIST: the generator (and, paced, the receiver); returns when done
   if [[ $MODE == lockstep ]]; then
-    python3 "$WORK/lockstep.py" "$SOURCE" "$SINK" "$N" $((RATE * SECS)) "$1" >"$WORK/send.out"
+    python3 "$WORK/lockstep.py" "$SOURCE" "$SINK" "$N" $((RATE * SECS)) "$1" "$BURST" "$RELAY" \
+      >"$WORK/send.out"
     return
   fi
   "$U" recv -l 127.0.0.1:$SINK -n "$N" -b 32 -I 3000 >"$WORK/recv.out" 2>/dev/null &
@@ -108,9 +114,9 @@ run_load() {  # run_load PORTLIST: the generator (and, paced, the receiver); ret
 # and sequence per stream), each sent when the previous one came out of the
 # relay at its sink (1 s timeout: counted lost).
 cat >"$WORK/lockstep.py" <<'PY'
-import select, socket, struct, sys
-source, sink, n, total, ports = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), \
-    [int(p) for p in sys.argv[5].split(",")]
+import os, select, signal, socket, struct, sys
+source, sink, n, total, ports, burst, relay = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), \
+    int(sys.argv[4]), [int(p) for p in sys.argv[5].split(",")], int(sys.argv[6]), int(sys.argv[7])
 out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 out.bind(("127.0.0.1", source))
 sinks = []
@@ -119,16 +125,35 @@ for i in range(n):
     s.bind(("127.0.0.1", sink + i))
     sinks.append(s)
 payload = b"\xd5" * 160
-lost = 0
-for k in range(total):
-    i, seq = k % n, k // n
+seqs = [0] * n
+def send(i):
+    seq = seqs[i]
+    seqs[i] += 1
     out.sendto(struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, 0x1000 + i) + payload,
                ("127.0.0.1", ports[i]))
+def take(i):  # one packet at sink i, or counted lost after 1 s
     if select.select([sinks[i]], [], [], 1.0)[0]:
         sinks[i].recv(2048)
-    else:
-        lost += 1
-print(f"RESULT mode=lockstep packets={total} received={total - lost} lost={lost}")
+        return 0
+    return 1
+lost = sent = 0
+if burst <= 1:  # one packet in flight
+    for k in range(total):
+        send(k % n)
+        sent += 1
+        lost += take(k % n)
+else:  # the relay stopped while BURST packets per stream queue up: every read takes BURST
+    while sent < total:
+        os.kill(relay, signal.SIGSTOP)
+        for i in range(n):
+            for _ in range(burst):
+                send(i)
+        os.kill(relay, signal.SIGCONT)
+        for i in range(n):
+            for _ in range(burst):
+                lost += take(i)
+        sent += n * burst
+print(f"RESULT mode=lockstep burst={burst} packets={sent} received={sent - lost} lost={lost}")
 PY
 
 report() {  # report NAME CALLGRIND_OUT FORWARDED
