@@ -78,50 +78,13 @@ void RelaySession::armOneWayCheck(TimePoint now) {
   }
 }
 
-const UdpAddress* RelaySession::onPacket(Leg from, Channel channel, const UdpAddress& source,
-                                         const std::uint8_t* data, std::size_t length,
-                                         TimePoint now, bool& latched) {
-  latched = false;
-  LegState& leg = legs_[index(from)];
-  const auto ch = static_cast<std::size_t>(channel);
-  if (channel == Channel::kRtp && leg.stats.first_source.empty()) {
-    leg.stats.first_source = source.toString();  // once per leg
-    leg.stats.first_packet_ms = millisBetween(leg.have_remote ? leg.remote_at : created_, now);
-  }
-  const UdpAddress* companion = channel == Channel::kRtcp ? &leg.latch[0].latched() : nullptr;
-  switch (leg.latch[ch].onPacket(source, now, companion)) {
-    case Latch::Verdict::kDrop:
-      ++leg.stats.foreign_dropped;
-      leg.last_foreign = source;
-      return nullptr;
-    case Latch::Verdict::kLatched:
-      latched = true;
-      if (channel == Channel::kRtp) leg.stats.latched_source = source.toString();
-      break;
-    case Latch::Verdict::kAccept:
-      break;
-  }
-  switch (classifyPacket(data, length)) {
-    case PacketKind::kRtp:
-      if (channel == Channel::kRtp) {
-        ++leg.stats.rtp_packets_in;
-        leg.stats.rtp_bytes_in += length;
-        leg.rtp.onPacket(data, length, now);
-        last_rtp_ = now;
-      } else {
-        ++leg.stats.non_rtp_packets_in;  // RTP on the RTCP port: not forwarded
-        return nullptr;
-      }
-      break;
-    case PacketKind::kRtcp:
-      ++leg.stats.rtcp_packets_in;
-      break;
-    case PacketKind::kOther:
-      ++leg.stats.non_rtp_packets_in;  // keep-alives, STUN: latch, never forwarded
-      return nullptr;
-  }
-  const UdpAddress& to = legs_[index(otherLeg(from))].latch[ch].destination();
-  return to.isSet() && !to.isNull() ? &to : nullptr;
+void RelaySession::recordFirstPacket(LegState& leg, const UdpAddress& source, TimePoint now) {
+  leg.stats.first_source = source.toString();
+  leg.stats.first_packet_ms = millisBetween(leg.have_remote ? leg.remote_at : created_, now);
+}
+
+void RelaySession::recordLatch(LegState& leg, Channel channel, const UdpAddress& source) {
+  if (channel == Channel::kRtp) leg.stats.latched_source = source.toString();
 }
 
 void RelaySession::onSent(Leg to, Channel channel, std::size_t bytes, bool ok, TimePoint now) {

@@ -58,6 +58,8 @@ class RelaySession {
   // address to send it to (out of the other leg's socket of the same channel),
   // or nullptr to drop it. `latched` is set when this packet (re)latched the
   // leg's channel.
+  // Inline (below): the relay calls it for every packet; the rare steps
+  // (first packet of a leg, a new latch) are out of line.
   const UdpAddress* onPacket(Leg from, Channel channel, const UdpAddress& source,
                              const std::uint8_t* data, std::size_t length, TimePoint now,
                              bool& latched);
@@ -109,6 +111,8 @@ class RelaySession {
   static std::size_t index(Leg leg) { return static_cast<std::size_t>(leg); }
   bool anyHold() const { return legs_[0].hold || legs_[1].hold; }
   void armOneWayCheck(TimePoint now);
+  void recordFirstPacket(LegState& leg, const UdpAddress& source, TimePoint now);
+  static void recordLatch(LegState& leg, Channel channel, const UdpAddress& source);
   void checkOneWay(TickActions& actions);
 
   RelayTimings timings_;
@@ -120,5 +124,50 @@ class RelaySession {
   TimePoint one_way_due_{};
   TimePoint last_rtp_{};  // last RTP received from either leg (timeout)
 };
+
+inline const UdpAddress* RelaySession::onPacket(Leg from, Channel channel, const UdpAddress& source,
+                                                const std::uint8_t* data, std::size_t length,
+                                                TimePoint now, bool& latched) {
+  latched = false;
+  LegState& leg = legs_[index(from)];
+  const auto ch = static_cast<std::size_t>(channel);
+  if (channel == Channel::kRtp && leg.stats.first_source.empty()) {
+    recordFirstPacket(leg, source, now);  // once per leg
+  }
+  const UdpAddress* companion = channel == Channel::kRtcp ? &leg.latch[0].latched() : nullptr;
+  switch (leg.latch[ch].onPacket(source, now, companion)) {
+    case Latch::Verdict::kDrop:
+      ++leg.stats.foreign_dropped;
+      leg.last_foreign = source;
+      return nullptr;
+    case Latch::Verdict::kLatched:
+      latched = true;
+      recordLatch(leg, channel, source);
+      break;
+    case Latch::Verdict::kAccept:
+      break;
+  }
+  switch (classifyPacket(data, length)) {
+    case PacketKind::kRtp:
+      if (channel == Channel::kRtp) {
+        ++leg.stats.rtp_packets_in;
+        leg.stats.rtp_bytes_in += length;
+        leg.rtp.onPacket(data, length, now);
+        last_rtp_ = now;
+      } else {
+        ++leg.stats.non_rtp_packets_in;  // RTP on the RTCP port: not forwarded
+        return nullptr;
+      }
+      break;
+    case PacketKind::kRtcp:
+      ++leg.stats.rtcp_packets_in;
+      break;
+    case PacketKind::kOther:
+      ++leg.stats.non_rtp_packets_in;  // keep-alives, STUN: latch, never forwarded
+      return nullptr;
+  }
+  const UdpAddress& to = legs_[index(otherLeg(from))].latch[ch].destination();
+  return to.isSet() && !to.isNull() ? &to : nullptr;
+}
 
 }  // namespace duplex::media
