@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,9 +51,11 @@ inline void closeFd(int& fd) {
 // and off around every call (~80 instructions per forwarded packet under
 // callgrind, tests/bench/media.md). The relay thread is never cancelled (it
 // stops on stop_), so the switch is pure cost. Same results and errno.
+// epoll_pwait with no signal mask is epoll_wait (the only form on some
+// architectures); the size is the kernel's sigset_t (8 bytes), as glibc passes it.
 inline int relayEpollWait(int epfd, epoll_event* events, int max, int timeout_ms) {
   return static_cast<int>(
-      ::syscall(SYS_epoll_pwait, epfd, events, max, timeout_ms, nullptr, sizeof(sigset_t)));
+      ::syscall(SYS_epoll_pwait, epfd, events, max, timeout_ms, nullptr, _NSIG / 8));
 }
 inline int relayRecvmmsg(int fd, mmsghdr* messages, unsigned count, int flags) {
   return static_cast<int>(::syscall(SYS_recvmmsg, fd, messages, count, flags, nullptr));
