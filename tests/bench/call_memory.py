@@ -37,7 +37,7 @@ def sockets_used():
     return 0
 
 
-def measure(binary, calls, rate, settle):
+def measure(binary, calls, rate, settle, wait):
     work = tempfile.mkdtemp(prefix="duplex-callmem-")
     daemon = duplexd.Daemon(binary, f"--registrar.realm={sipreg.REALM}",
                             "--auth.algorithms=md5,sha256", "--media.bind=127.0.0.1",
@@ -70,7 +70,7 @@ def measure(binary, calls, rate, settle):
         time.sleep(settle)  # start-up allocations settle (no event to wait on)
         idle = call_bench.rss_kb(daemon.proc.pid)
         sockets_idle = sockets_used()
-        hold_ms = int((calls / rate + 2 * settle + 40) * 1000)
+        hold_ms = int((calls / rate + 2 * settle + wait + 10) * 1000)
         uac = subprocess.Popen(
             ["sipp", "-sf", os.path.join(HERE, "call_bench_uac.xml"), "-inf",
              os.path.join(work, "uac.csv"), f"127.0.0.1:{daemon.sip_port}", "-i", "127.0.0.1",
@@ -80,7 +80,7 @@ def measure(binary, calls, rate, settle):
              "-trace_stat", "-stf", os.path.join(work, "uac.stat"), "-fd", "1"],
             cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # Every call up, then Timer L/M (32 s) for the setup transactions.
-        time.sleep(calls / rate + 34)
+        time.sleep(calls / rate + wait)
         stats = call_bench.last_stats(os.path.join(work, "uac.stat"))
         up = int(stats.get("CurrentCall", 0))
         loaded = call_bench.rss_kb(daemon.proc.pid)
@@ -104,8 +104,10 @@ def main():
     p.add_argument("--calls", type=int, default=1000)
     p.add_argument("--rate", type=int, default=200)
     p.add_argument("--settle", type=float, default=2.0)
+    p.add_argument("--wait", type=float, default=34.0,
+                   help="seconds after the last call is placed (> Timer L, 32 s)")
     args = p.parse_args()
-    r = measure(args.bin, args.calls, args.rate, args.settle)
+    r = measure(args.bin, args.calls, args.rate, args.settle, args.wait)
     print(" ".join(f"{k}={v}" for k, v in r.items()))
     if r["up"] != args.calls or r["failed"]:
         print("not every call was up: the figure is not per call", file=sys.stderr)
