@@ -178,7 +178,10 @@ class AdminApi(unittest.TestCase):
             self.assertEqual(c.login("wrong-password").status, 401)
             r = c.login(admin_password(d))  # the right one, but too soon
             self.assertEqual(r.error(), (429, "too_many_attempts", None))
-            self.assertEqual(r.headers["retry-after"], "2")
+            # 2 s after the third failure, counted in whole seconds of the
+            # wall clock: a loaded machine may already be 1 s into it (the
+            # exact schedule is the LoginThrottle unit tests', on a clock).
+            self.assertIn(r.headers["retry-after"], ("1", "2"))
             self.assertEqual(c.login("x", user="root").status, 429)
             c.close()
         finally:
