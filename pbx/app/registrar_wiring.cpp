@@ -128,7 +128,10 @@ void RegistrarWiring::returnFreedMemory() {
   constexpr std::uint64_t kWorthTrimming = 5'000;  // transactions freed, ~5-10 MB
   const std::uint64_t live = endpoint_.transactions().stats().live;
   peakTransactions_ = std::max(peakTransactions_, live);
-  if (peakTransactions_ - live < kWorthTrimming) return;
+  // Only once a burst has receded (a quarter of its peak left): under
+  // steady load the freed memory is about to be used again, and trimming
+  // it would cost the SIP loop the trim and then a page fault per page.
+  if (peakTransactions_ - live < kWorthTrimming || live * 4 > peakTransactions_) return;
   malloc_trim(0);
   peakTransactions_ = live;
 }
