@@ -80,7 +80,8 @@ def trial(binary, users, rate, duration):
         cmd = ["sipp", "-sf", os.path.join(HERE, "sipp", "reg_auth.xml"), "-inf", csv_path,
                f"127.0.0.1:{target.sip_port}", "-i", "127.0.0.1", "-p", "0",
                "-r", str(rate), "-rp", "1000", "-m", str(total), "-l", str(max(2000, rate * 2)),
-               "-nostdin", "-timeout", f"{duration * 3}s", "-max_recv_loops", "10000",
+               "-nostdin", "-buff_size", "1048576",  # as the anchors' sipbench.py
+               "-timeout", f"{duration * 3}s", "-max_recv_loops", "10000",
                "-max_sched_loops", "10000", "-trace_stat", "-stf", os.path.join(work, "stat.csv"),
                "-fd", "1"]
         t0 = time.monotonic()
