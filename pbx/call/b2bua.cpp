@@ -18,19 +18,19 @@ std::optional<registrar::StoredHa1> storedHa1(const std::optional<ExtensionCrede
   return registrar::StoredHa1{ext->ha1Md5, ext->ha1Sha256, ext->realm};
 }
 
-bool isSdp(const sip::Message& m) {
-  auto type = m.contentType();
-  if (!type) return false;
-  std::string t(*type);
-  for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return t.rfind("application/sdp", 0) == 0;
-}
-
 std::uint16_t portOr(std::uint16_t port, std::uint16_t fallback) {
   return port != 0 ? port : fallback;
 }
 
 }  // namespace
+
+bool isSdp(const sip::Message& m) {
+  auto type = m.contentType();
+  if (!type || m.body().empty()) return false;
+  std::string t(*type);
+  for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return t.rfind("application/sdp", 0) == 0;
+}
 
 std::string dialogKey(std::string_view call_id, std::string_view local_tag) {
   std::string key(call_id);

@@ -6,14 +6,6 @@
 namespace duplex::call {
 namespace {
 
-bool isSdp(const sip::Message& m) {
-  auto type = m.contentType();
-  if (!type || m.body().empty()) return false;
-  std::string t(*type);
-  for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return t.rfind("application/sdp", 0) == 0;
-}
-
 // Headers that travel with a relayed request or response besides the body.
 constexpr std::string_view kCopied[] = {"Info-Package", "Content-Disposition", "Event",
                                         "Recv-Info"};

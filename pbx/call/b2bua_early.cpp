@@ -13,14 +13,6 @@
 namespace duplex::call {
 namespace {
 
-bool isSdp(const sip::Message& m) {
-  auto type = m.contentType();
-  if (!type || m.body().empty()) return false;
-  std::string t(*type);
-  for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return t.rfind("application/sdp", 0) == 0;
-}
-
 bool sameToken(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {

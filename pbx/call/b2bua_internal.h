@@ -277,6 +277,9 @@ struct B2buaState {
 };
 
 std::string dialogKey(std::string_view call_id, std::string_view local_tag);
+// A body that is SDP: Content-Type application/sdp (any case, parameters
+// allowed) and not empty.
+bool isSdp(const sip::Message& m);
 std::string newBranch(sip::SipEndpoint& endpoint);
 
 }  // namespace duplex::call

@@ -10,14 +10,6 @@
 namespace duplex::call {
 namespace {
 
-bool isSdp(const sip::Message& m) {
-  auto type = m.contentType();
-  if (!type || m.body().empty()) return false;
-  std::string t(*type);
-  for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return t.rfind("application/sdp", 0) == 0;
-}
-
 bool isBusy(int status) {
   return status == 486 || status == 600 || status == 603;
 }

@@ -489,6 +489,14 @@ void TrunkRegistrations::onResponse(sip::SipEndpoint&, sip::TransactionId id,
 }
 
 void TrunkRegistrations::onClientTimeout(sip::SipEndpoint&, sip::TransactionId id) {
+  onNoAnswer(id, 408, "no answer (408 Request Timeout)");
+}
+
+void TrunkRegistrations::onTransportError(sip::SipEndpoint&, sip::TransactionId id) {
+  onNoAnswer(id, 503, "transport error (503)");
+}
+
+void TrunkRegistrations::onNoAnswer(sip::TransactionId id, int status, std::string_view why) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
   auto [t, kind] = it->second;
@@ -497,7 +505,7 @@ void TrunkRegistrations::onClientTimeout(sip::SipEndpoint&, sip::TransactionId i
     std::erase_if(leaving_, [t](const auto& p) { return p.get() == t; });
   } else if (kind == Kind::options) {
     t->optionsTx.reset();
-    t->lastKeepAliveStatus = 408;
+    t->lastKeepAliveStatus = status;
     // Two unanswered keep-alives: the provider may have lost our binding
     // (or the NAT its mapping); register again now.
     if (++t->keepAliveMisses >= 2 && t->wantsRegistration() && !t->regTx && !t->stoppedForGood) {
@@ -508,25 +516,7 @@ void TrunkRegistrations::onClientTimeout(sip::SipEndpoint&, sip::TransactionId i
   } else {
     t->regTx.reset();
     t->ip.reset();
-    onRegisterFailure(*t, "no answer (408 Request Timeout)", false);
-  }
-  notify();
-}
-
-void TrunkRegistrations::onTransportError(sip::SipEndpoint&, sip::TransactionId id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  auto [t, kind] = it->second;
-  pending_.erase(it);
-  if (kind == Kind::unreg) {
-    std::erase_if(leaving_, [t](const auto& p) { return p.get() == t; });
-  } else if (kind == Kind::options) {
-    t->optionsTx.reset();
-    ++t->keepAliveMisses;
-  } else {
-    t->regTx.reset();
-    t->ip.reset();
-    onRegisterFailure(*t, "transport error (503)", false);
+    onRegisterFailure(*t, std::string(why), false);
   }
   notify();
 }

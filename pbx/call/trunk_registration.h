@@ -165,6 +165,9 @@ class TrunkRegistrations final : public sip::ClientHandler {
   void sendRegister(Trunk& t, bool unregister);
   void sendOptions(Trunk& t);
   void onFinal(Trunk& t, Kind kind, const sip::Message& response);
+  // No final response: a timeout (408) or a transport error (503). A
+  // keep-alive counts as missed either way.
+  void onNoAnswer(sip::TransactionId id, int status, std::string_view why);
   void onRegisterFailure(Trunk& t, const std::string& error, bool permanent,
                          std::optional<std::chrono::seconds> retryAfter = std::nullopt);
   void onRegistered(Trunk& t, std::uint32_t granted);
