@@ -84,6 +84,7 @@ void TransactionLayer::Impl::onClientResponse(Transaction& t, const Message& res
           // RFC 6026 8.4: Accepted, so 2xx retransmissions and 2xx from
           // other forks reach the TU through this transaction until Timer M.
           t.state = TxState::kAccepted;
+          accepted.push_back(t.id);
           disarm(t, kRetransmitSlot);
           arm(t, kLifetimeSlot, TimerName::kM, 64 * timers.t1, now);
           tu.onResponse(t.id, response);

@@ -119,7 +119,10 @@ struct TransactionLayer::Impl {
   std::uint64_t next_token = 1;
   TransactionId next_id = 1;
   std::vector<TransactionId> graveyard;  // terminated, freed by reap()
-  int depth = 0;                         // nesting of public calls (re-entrancy)
+  // Accepted INVITE transactions (RFC 6026): their request is released when
+  // the outermost public call returns (a TU may still read it until then).
+  std::vector<TransactionId> accepted;
+  int depth = 0;  // nesting of public calls (re-entrancy)
   std::mt19937_64 rng;
   std::uint64_t branch_counter = 0;
   std::string scratch;  // lookup key buffer, reused
@@ -144,6 +147,10 @@ struct TransactionLayer::Impl {
   Transaction& create(TxKind kind, Message request, const Destination& destination);
   void terminate(Transaction& t);
   void reap();
+  // RFC 6026 Accepted: the transaction only absorbs retransmissions and
+  // passes 2xx and ACKs on for Timer L/M (32 s); it needs neither the parsed
+  // INVITE nor its bytes, which go (deferred, see `accepted`).
+  void releaseAcceptedRequests();
   // Sends and, on failure, reports the transport error and terminates `t`.
   bool transmit(Transaction& t, const Message& message, std::string_view wire);
   void transportError(Transaction& t);

@@ -37,7 +37,9 @@ TransactionLayer::Impl::Impl(const Clock& c, TransactionTransport& t, Transactio
 }
 
 TransactionLayer::Impl::Scope::~Scope() {
-  if (--impl_.depth == 0 && !impl_.graveyard.empty()) impl_.reap();
+  if (--impl_.depth != 0) return;
+  if (!impl_.accepted.empty()) impl_.releaseAcceptedRequests();
+  if (!impl_.graveyard.empty()) impl_.reap();
 }
 
 Transaction* TransactionLayer::Impl::find(TransactionId id) {
@@ -86,6 +88,16 @@ void TransactionLayer::Impl::terminate(Transaction& t) {
   }
   --stats.live;
   graveyard.push_back(t.id);
+}
+
+void TransactionLayer::Impl::releaseAcceptedRequests() {
+  for (TransactionId id : accepted) {
+    Transaction* t = find(id);
+    if (t == nullptr || t->state != TxState::kAccepted) continue;
+    t->request = Message{};
+    std::string().swap(t->request_wire);
+  }
+  accepted.clear();
 }
 
 void TransactionLayer::Impl::reap() {
@@ -261,6 +273,8 @@ const Message* TransactionLayer::request(TransactionId id) const {
   if (t->kind == TxKind::kNonInviteServer && t->state == TxState::kCompleted && !t->reliable) {
     return nullptr;
   }
+  // Nor does an INVITE transaction after its 2xx (RFC 6026 Accepted).
+  if (t->state == TxState::kAccepted) return nullptr;
   return &t->request;
 }
 

@@ -125,6 +125,7 @@ bool TransactionLayer::Impl::respond(Transaction& t, Message response) {
     rememberToTag(t, response);
     if (code >= 200 && code < 300) {
       t.state = TxState::kAccepted;  // RFC 6026 8.5, Timer L on all transports
+      accepted.push_back(t.id);
       arm(t, kLifetimeSlot, TimerName::kL, 64 * timers.t1, now);
     } else if (code >= 300) {
       // RFC 3261 17.2.1: Completed; G over unreliable transports, H always.

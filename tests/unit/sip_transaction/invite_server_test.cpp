@@ -131,13 +131,19 @@ TEST_F(InviteServerTest, ReliableTransportTimerHStillFires) {
 
 TEST_F(InviteServerTest, SuccessMovesToAcceptedPerRfc6026) {
   const TransactionId id = receiveInvite();
-  ASSERT_TRUE(respond(id, 200, "OK"));
+  const Message* request = layer().request(id);
+  ASSERT_NE(request, nullptr);
+  const Message ok = Message::responseTo(*request, 200, "OK", "pbx-tag");
+  ASSERT_TRUE(layer().sendResponse(id, ok.clone()));
+  // Accepted needs only the key: the parsed INVITE and its bytes are gone,
+  // so the TU keeps its 2xx (as the B2BUA does) to retransmit it.
+  EXPECT_EQ(layer().request(id), nullptr);
   runTo(500ms);
   // INVITE retransmissions that crossed the 2xx are absorbed silently.
   EXPECT_EQ(deliver(received(invite, udpFrom("203.0.113.5", 40000))), Inbound::kMatched);
   // The TU (dialog layer) retransmits its 2xx through the transaction.
-  EXPECT_TRUE(respond(id, 200, "OK"));
-  EXPECT_FALSE(respond(id, 486, "Busy Here"));  // nothing but 2xx after a 2xx
+  EXPECT_TRUE(layer().sendResponse(id, ok.clone()));
+  EXPECT_FALSE(layer().sendResponse(id, Message::response(486, "Busy Here")));  // only 2xx now
   // An ACK matching the transaction goes to the TU.
   EXPECT_EQ(deliver(ackFor()), Inbound::kAckToTu);
   auto acks = tu.of(TuEvent::kAck);
