@@ -69,7 +69,7 @@ void B2buaState::onInDialog(sip::TransactionId id, const sip::Message& request) 
       svc.endpoint.transactions().sendStateless(ack, call->callee.to);
     }
     from.dialog->terminate();
-    from.twoHundred.active = false;
+    from.twoHundred.stop();
     const std::string_view who = side == CallSide::kCaller ? "caller" : "callee";
     if (call->state == CallState::kRinging) {
       // A BYE before the answer (RFC 3261 15: the caller should CANCEL).
@@ -188,7 +188,7 @@ void B2buaState::onAck(sip::TransactionId id, const sip::Message& ack) {
   Leg& leg = side == CallSide::kCaller ? call->caller : call->callee;
   auto cseq = ack.cseq();
   if (leg.twoHundred.active && cseq && cseq->number == leg.twoHundred.cseq) {
-    leg.twoHundred.active = false;
+    leg.twoHundred.stop();
   }
   auto inviteCSeq = call->callerInvite.cseq();
   if (side == CallSide::kCaller && call->awaitingAckAnswer && cseq && inviteCSeq &&
@@ -219,7 +219,7 @@ void B2buaState::retransmitTwoHundreds(B2bua::Call& call, sip::Clock::TimePoint 
     if (!p.active || p.next > now) continue;
     if (now >= p.giveUp) {
       // RFC 3261 13.3.1.4: no ACK within 64*T1: end the session with a BYE.
-      p.active = false;
+      p.stop();
       if (call.awaitingAckAnswer) {
         finishLateOffer(call, nullptr);  // late offer: ACK without answer, BYE both
         return;

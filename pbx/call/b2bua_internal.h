@@ -58,6 +58,11 @@ struct PendingTwoHundred {
   sip::Clock::TimePoint giveUp{};
   std::chrono::milliseconds interval{};
   bool active = false;
+  // ACKed or given up: the bytes go too (a held call keeps nothing of it).
+  void stop() {
+    active = false;
+    std::string().swap(wire);
+  }
 };
 
 struct Leg {

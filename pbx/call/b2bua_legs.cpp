@@ -292,7 +292,7 @@ void B2buaState::sendBye(B2bua::Call& call, CallSide to) {
   sip::Message bye = leg.dialog->makeRequest(sip::Method::kBye, sip::transportName(leg.transport),
                                              leg.viaSentBy(), newBranch(svc.endpoint));
   leg.dialog->terminate();
-  leg.twoHundred.active = false;
+  leg.twoHundred.stop();
   std::string wire = isTrunkSide(call, to) ? bye.serialize() : std::string();
   auto tx = svc.endpoint.sendRequest(std::move(bye), leg.to, &self);
   if (tx) relays[*tx] = Relay{call.id, otherSide(to), 0, sip::Method::kBye};
