@@ -414,7 +414,9 @@ TEST_F(TrunkCall, InboundDidRingsTheExtensionWithoutChallenge) {
   ASSERT_NE(ok, nullptr);
   // The provider gets the public address for media and signalling.
   EXPECT_NE(parse(*ok).body().find("c=IN IP4 203.0.113.1"), std::string_view::npos);
-  auto contacts = parse(*ok).contacts();
+  const sip::Message okMessage = parse(*ok);  // contacts() views into it
+  auto contacts = okMessage.contacts();
+  ASSERT_TRUE(contacts);
   EXPECT_EQ(contacts->entries[0].address.uri.host(), "203.0.113.1");
 }
 
