@@ -42,7 +42,10 @@ class ProviderSipp(callsipp.Sipp):
         self.err = os.path.join(work, f"{scenario}-{ip}-{port}.err")
         cmd = ["sipp", "-sf", os.path.join(callsipp.SIPP_DIR, scenario),
                f"127.0.0.1:{daemon_port}", "-i", ip, "-mi", ip, "-p", str(port), "-nostdin",
-               "-trace_err", "-error_file", self.err, "-key", "out_dir", work]
+               # -aa: answer the PBX's OPTIONS keep-alives (sent to every
+               # trunk, registering or not) whenever they come, as a real
+               # provider does, instead of aborting the scenario.
+               "-aa", "-trace_err", "-error_file", self.err, "-key", "out_dir", work]
         if inf:
             cmd += ["-inf", inf]
         cmd += list(args)
