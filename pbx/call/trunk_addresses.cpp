@@ -175,24 +175,27 @@ void TrunkAddressResolver::request(std::vector<TrunkConfig> trunks) {
   std::vector<std::string> keys;
   keys.reserve(trunks.size());
   for (const TrunkConfig& t : trunks) keys.push_back(trunkAddressKey(t));
-  std::map<std::string, std::vector<std::string>> known;
   {
     std::lock_guard lock(mutex_);
     if (!first_ && keys == requestedKeys_) return;  // nothing that addressing depends on changed
     first_ = false;
     requestedKeys_ = keys;
     pending_ = trunks;
-    known = lastAnswers_;
+    // No DNS here: IP literals, and names the worker already answered.
+    // Published under the lock, so the worker (which publishes under it
+    // too, after taking pending_) always publishes later: this interim
+    // answer never replaces the worker's full one.
+    cache_.publish(resolveTrunks(trunks, [this](const std::string& host, std::string& error) {
+      if (auto literal = nat::IpAddress::parse(host)) {
+        return std::vector<std::string>{literal->toString()};
+      }
+      if (auto it = lastAnswers_.find(host); it != lastAnswers_.end() && !it->second.empty()) {
+        return it->second;
+      }
+      error = "cannot resolve " + host + ": look-up in progress";
+      return std::vector<std::string>{};
+    }));
   }
-  // No DNS here: IP literals, and names the worker already answered.
-  cache_.publish(resolveTrunks(trunks, [&known](const std::string& host, std::string& error) {
-    if (auto literal = nat::IpAddress::parse(host)) {
-      return std::vector<std::string>{literal->toString()};
-    }
-    if (auto it = known.find(host); it != known.end() && !it->second.empty()) return it->second;
-    error = "cannot resolve " + host + ": look-up in progress";
-    return std::vector<std::string>{};
-  }));
   wake_.notify_all();
 }
 
