@@ -3,6 +3,7 @@
 // tick; and the MediaRelay facade. Decisions are RelaySession's
 // (relay_session.h); this file only moves bytes and events.
 #include <sys/epoll.h>
+#include <time.h>
 
 #include "media/relay.h"
 #include "media/relay_engine.h"
@@ -131,6 +132,7 @@ void MediaRelay::Engine::run() {
     }
     flushRoundCounters();
     if (now >= next_tick) {
+      if (realtime_) guardPriority();
       tickAll(now);
       next_tick = now + kTickInterval;
     }
@@ -252,6 +254,52 @@ void MediaRelay::Engine::sendKeepalive(RelaySlot& slot, Leg leg, Clock::TimePoin
   }
 }
 
+void MediaRelay::Engine::guardPriority() {
+  timespec cpu_now{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_now);
+  const auto cpu = std::chrono::seconds(cpu_now.tv_sec) + std::chrono::nanoseconds(cpu_now.tv_nsec);
+  const auto wall = std::chrono::steady_clock::now();
+  const bool first = guard_wall_ == std::chrono::steady_clock::time_point{};
+  const auto wall_spent = wall - guard_wall_;
+  const auto cpu_spent = cpu - guard_cpu_;
+  guard_wall_ = wall;
+  guard_cpu_ = cpu;
+  if (first || wall_spent <= std::chrono::nanoseconds::zero()) return;
+  const double share = std::chrono::duration<double>(cpu_spent).count() /
+                       std::chrono::duration<double>(wall_spent).count();
+  const int percent = static_cast<int>(share * 100.0 + 0.5);
+  switch (guard_.onTick(share)) {
+    case PriorityGuard::Action::kNone:
+      return;
+    case PriorityGuard::Action::kDemote:
+      setNormalPriority(::pthread_self());
+      counters_.realtime_demotions.fetch_add(1, std::memory_order_relaxed);
+      emitRelayWide(MediaEventKind::kPriority,
+                    "media relay overloaded (" + std::to_string(percent) +
+                        " % of a core): running at normal priority until the load recedes, so "
+                        "that the rest of the system keeps its share of this core");
+      return;
+    case PriorityGuard::Action::kPromote: {
+      std::string error = setRealtimePriority(::pthread_self(), config_.realtime_priority);
+      realtime_ = error.empty();  // a refusal now (limits lowered meanwhile) is final
+      emitRelayWide(MediaEventKind::kPriority,
+                    error.empty() ? "media relay load receded (" + std::to_string(percent) +
+                                        " % of a core): real-time priority " +
+                                        std::to_string(config_.realtime_priority) + " again"
+                                  : error);
+      return;
+    }
+  }
+}
+
+void MediaRelay::Engine::emitRelayWide(MediaEventKind kind, std::string text) {
+  if (!on_event_) return;
+  MediaEvent event;
+  event.kind = kind;
+  event.text = std::move(text);
+  on_event_(event);
+}
+
 void MediaRelay::Engine::tickAll(Clock::TimePoint now) {
   TickActions& actions = tick_actions_;
   for (auto& slot : slots_) {
@@ -273,6 +321,9 @@ MediaRelay::~MediaRelay() = default;
 
 void MediaRelay::start() {
   engine_->start();
+}
+const std::string& MediaRelay::realtimeError() const {
+  return engine_->realtime_error_;
 }
 void MediaRelay::stop() {
   engine_->stop();

@@ -68,6 +68,10 @@ struct RelayConfig {
   std::chrono::milliseconds timeout{60000};
   std::chrono::milliseconds one_way_after{5000};
   int socket_buffer_bytes = 256 * 1024;  // SO_RCVBUF/SO_SNDBUF per socket
+  // SCHED_FIFO priority of the relay thread (1-99; 0 = normal scheduling).
+  // media/realtime.h says why; while the relay runs flat out it drops to
+  // normal priority by itself (kPriority events).
+  int realtime_priority = 0;
 };
 
 using SessionId = std::uint64_t;  // never 0 for a real session
@@ -106,6 +110,8 @@ enum class MediaEventKind {
   kTimeout,     // no RTP either way for RelayConfig::timeout: end the call; `text` = reason
   kStats,       // answer to requestStats(); `stats` filled
   kFinalStats,  // the session was released; `stats` filled; last event of the session
+  kPriority,    // relay-wide (session 0): the relay thread left or retook real-time
+                // priority (media/realtime.h); `text` says why
 };
 
 struct MediaEvent {
@@ -126,6 +132,7 @@ struct RelayCounters {
   std::atomic<std::uint64_t> packets_relayed{0};
   std::atomic<std::uint64_t> packets_dropped_foreign{0};
   std::atomic<std::uint64_t> packets_dropped_other{0};  // no destination yet, send refused
+  std::atomic<std::uint64_t> realtime_demotions{0};     // overloads that cost real-time priority
 };
 
 class MediaRelay {
@@ -138,6 +145,9 @@ class MediaRelay {
 
   // Starts the relay thread. Throws (see above); a second start() is a no-op.
   void start();
+  // After start(): "" when the relay thread runs at RelayConfig::realtime_priority
+  // (or none was asked for), else why it runs at normal priority, with the fix.
+  const std::string& realtimeError() const;
   // Stops and joins the thread; sessions still open are closed (their
   // ports returned). Safe to call twice.
   void stop();

@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 
 #include <cstring>
+#include <future>
 #include <random>
 #include <stdexcept>
 
@@ -66,7 +67,21 @@ MediaRelay::Engine::~Engine() {
 void MediaRelay::Engine::start() {
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { run(); });
+  realtime_error_.clear();
+  realtime_ = false;
+  // The priority is set before the thread runs its loop (run() waits for
+  // the go-ahead), so realtime_ needs no synchronisation beyond the handoff.
+  std::promise<void> go;
+  std::shared_future<void> ready = go.get_future().share();
+  thread_ = std::thread([this, ready] {
+    ready.wait();
+    run();
+  });
+  if (config_.realtime_priority > 0) {
+    realtime_error_ = setRealtimePriority(thread_.native_handle(), config_.realtime_priority);
+    realtime_ = realtime_error_.empty();
+  }
+  go.set_value();
 }
 
 void MediaRelay::Engine::stop() {

@@ -25,6 +25,7 @@
 
 #include "media/clock.h"
 #include "media/port_pool.h"
+#include "media/realtime.h"
 #include "media/relay.h"
 #include "media/relay_session.h"
 
@@ -133,6 +134,7 @@ class MediaRelay::Engine {
   RelayConfig config_;
   RelayCounters counters_;
   PortPool pool_;
+  std::string realtime_error_;  // written by start(), before it returns
 
  private:
   enum class BindResult { kOk, kInUse, kFatal };
@@ -145,6 +147,8 @@ class MediaRelay::Engine {
   void onReadable(RelaySlot& slot, Leg leg, Channel channel, Clock::TimePoint now);
   void flushRoundCounters();
   void tickAll(Clock::TimePoint now);
+  void guardPriority();
+  void emitRelayWide(MediaEventKind kind, std::string text);
   void sendKeepalive(RelaySlot& slot, Leg leg, Clock::TimePoint now);
   void emit(MediaEventKind kind, const RelaySlot& slot, Leg leg, std::string text,
             Clock::TimePoint now);
@@ -175,6 +179,13 @@ class MediaRelay::Engine {
   std::uint64_t round_foreign_ = 0;
   std::uint64_t round_other_ = 0;
   TickActions tick_actions_;  // reused by every tick (its text keeps its buffer)
+
+  // Relay thread: real-time priority and its overload guard. The CPU share
+  // is measured from the thread's CPU clock between two ticks.
+  bool realtime_ = false;
+  PriorityGuard guard_;
+  std::chrono::steady_clock::time_point guard_wall_{};
+  std::chrono::nanoseconds guard_cpu_{0};
 
   // Relay thread: sessions by slot index (the epoll tag) and by id.
   std::vector<std::unique_ptr<RelaySlot>> slots_;

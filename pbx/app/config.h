@@ -96,6 +96,7 @@ struct MediaConfig {
   std::chrono::milliseconds keepalive_interval{15000};
   std::chrono::milliseconds timeout{60000};
   std::chrono::milliseconds one_way_after{5000};
+  int realtime_priority = 10;  // SCHED_FIFO of the relay thread; 0 = normal
 };
 
 struct AdminConfig {

@@ -448,6 +448,17 @@ const KeySpec kSchema[] = {
          [](Config& c, const ConfigValue& v) {
            c.media.one_way_after = std::chrono::milliseconds(v.number);
          }},
+    {.name = "media.realtime_priority",
+     .type = ValueType::kInt,
+     .default_value = "10",
+     .doc = "Real-time (SCHED_FIFO) priority of the media relay thread, so that other tasks "
+            "on the machine cannot delay audio by milliseconds; 0 = normal priority. Needs "
+            "root or an RTPRIO limit (the package's unit sets LimitRTPRIO=10); without it the "
+            "relay runs at normal priority and says so at start. Dropped by itself while the "
+            "relay is overloaded.",
+     .min = 0,
+     .max = 99,
+     .apply = [](Config& c, const ConfigValue& v) { c.media.realtime_priority = toInt(v); }},
     // Seconds throughout (RFC 3261 10.2.1.1 Expires, RFC 3261 20.23 Min-Expires).
     {.name = "registrar.realm",
      .type = ValueType::kHost,

@@ -48,6 +48,7 @@ media::RelayConfig relayConfigFrom(const Config& config) {
   relay.keepalive_interval = config.media.keepalive_interval;
   relay.timeout = config.media.timeout;
   relay.one_way_after = config.media.one_way_after;
+  relay.realtime_priority = config.media.realtime_priority;
   return relay;
 }
 
@@ -73,8 +74,17 @@ void MediaSubsystem::start() {
     relay_.reset();
     throw StartupError(std::string("media: cannot start the relay: ") + e.what(), kExitSoftware);
   }
-  log().info("media relay on {} ports {}-{} ({} RTP/RTCP pairs)", config_.bind_address,
-             config_.port_min, config_.port_max, relay_->freePortPairs());
+  log().info("media relay on {} ports {}-{} ({} RTP/RTCP pairs){}", config_.bind_address,
+             config_.port_min, config_.port_max, relay_->freePortPairs(),
+             config_.realtime_priority > 0 && relay_->realtimeError().empty()
+                 ? ", real-time priority " + std::to_string(config_.realtime_priority)
+                 : std::string());
+  if (!relay_->realtimeError().empty()) {
+    log().warn(
+        "{}: media may be delayed by milliseconds whenever another task takes this "
+        "core",
+        relay_->realtimeError());
+  }
 }
 
 void MediaSubsystem::stop() {
@@ -94,6 +104,9 @@ void MediaSubsystem::onEvent(const media::MediaEvent& event) {
     case media::MediaEventKind::kLatched:
       log().debug("session {} leg {}: latched {}", event.session, media::toString(event.leg),
                   event.text);
+      break;
+    case media::MediaEventKind::kPriority:
+      log().warn("{}", event.text);
       break;
     case media::MediaEventKind::kStats:
     case media::MediaEventKind::kFinalStats:

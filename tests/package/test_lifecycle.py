@@ -268,6 +268,9 @@ class PackageLifecycle(unittest.TestCase):
         if unit.get("NoNewPrivileges") == "yes":
             setpriv.append("--no-new-privs")
         command = " ".join(setpriv) + " -- " + unit["ExecStart"]
+        if "LimitRTPRIO" in unit and cls.can_raise_rtprio():
+            # systemd sets the limit before it drops privileges.
+            command = f"prlimit --rtprio={unit['LimitRTPRIO']} " + command
         cls.daemon_log = open(os.path.join(cls.work, "daemon-console.log"), "a+")
         cls.daemon = subprocess.Popen(
             cls.chroot_argv("/bin/sh", "-c", f"umask {unit['UMask']}; exec {command}"),
@@ -284,6 +287,24 @@ class PackageLifecycle(unittest.TestCase):
         cls.stop_daemon()
         raise AssertionError(f"the packaged daemon did not answer OPTIONS on {sip_port} "
                              f"(exit {code}):\n{cls.console()}")
+
+    @staticmethod
+    def can_raise_rtprio():
+        """Whether this test may set RLIMIT_RTPRIO as systemd does (needs
+        CAP_SYS_RESOURCE, which some containers withhold even from root)."""
+        return subprocess.run(["prlimit", "--rtprio=10", "true"],
+                              capture_output=True).returncode == 0
+
+    @staticmethod
+    def thread_policies(pid):
+        """(policy, rt_priority) of each thread: 1 = SCHED_FIFO (proc(5) stat
+        fields 41 and 40)."""
+        policies = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            policies.append((int(fields[38]), int(fields[37])))
+        return policies
 
     @classmethod
     def console(cls):
@@ -373,6 +394,16 @@ class PackageLifecycle(unittest.TestCase):
         uid = self.passwd_entry("duplex")[2]
         self.assertRegex(status, rf"(?m)^Uid:\s+{uid}\s+{uid}\s+{uid}\s+{uid}$")
         self.assertRegex(status, r"(?m)^CapEff:\s+0+400$")  # CAP_NET_BIND_SERVICE only
+        # The media relay thread runs at real-time priority (what `chrt -p`
+        # shows); where this test may not grant the unit's LimitRTPRIO (root
+        # without CAP_SYS_RESOURCE), the daemon says why it runs without it.
+        if self.can_raise_rtprio():
+            self.assertIn((1, 10), self.thread_policies(self.daemon.pid), self.console())
+        else:
+            self.assertIn("cannot run the media relay at real-time priority 10: Operation not "
+                          "permitted (allow it with LimitRTPRIO=10 in the systemd unit",
+                          self.console())
+            self.assertNotIn(1, [policy for policy, _ in self.thread_policies(self.daemon.pid)])
         self.assertOwned("/var/lib/duplex/duplex.db", "duplex", "duplex", 0o640)
         self.assertOwned("/var/lib/duplex/admin-password.txt", "duplex", "duplex", 0o600)
         # Printed once on the console (the journal under systemd).
