@@ -10,7 +10,7 @@
 //       growth per session), then relays until SIGTERM/SIGINT and prints
 //       "RESULT packets_relayed=... cpu_s=... " like the anchor's udpbench.
 //
-//   relay_bench latency --sessions N --rate PPS --secs S [--direct]
+//   relay_bench latency --sessions N --rate PPS --secs S [--direct] [--rt PRIO]
 //       In one process: the relay thread pinned to CPU 1, a load generator
 //       pinned to CPU 0 that plays both phones of N calls (both directions,
 //       paced to PPS in total, 172-byte G.711 packets with a send timestamp)
@@ -18,6 +18,12 @@
 //       p50/p99/p99.9/max through the relay, and with --direct the same
 //       generator sending phone to phone without the relay (the loopback
 //       stack's own latency), so added latency = relay - direct.
+//       The relay thread runs at SCHED_FIFO priority PRIO (default 10, the
+//       daemon's media.realtime_priority; 0 = normal scheduling, as the
+//       anchor). The generator does not catch up after it was descheduled
+//       (another task took CPU 0): the packets it missed are skipped, not
+//       sent in one burst that no set of real phones would send; the rate
+//       actually offered is printed (offered_pps, skipped).
 //
 // Loopback only (everything binds to 127.0.0.1).
 #include <poll.h>
@@ -30,6 +36,7 @@
 
 #include <arpa/inet.h>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -201,24 +208,41 @@ int latency(int argc, char** argv) {
   const int rate = arg(argc, argv, "--rate", 100000);
   const int secs = arg(argc, argv, "--secs", 10);
   const bool direct = flag(argc, argv, "--direct");
-  // --anchor IN:OUT: no Duplex relay; phone A sends to the anchor's udpbench
-  // relay at 127.0.0.1:IN (one stream, `udpbench relay -l 127.0.0.1:IN -d
-  // 127.0.0.1:OUT -n 1`), which forwards to phone B bound to OUT; A -> B only.
+  // --anchor-in IN --anchor-out OUT: no Duplex relay; the anchor's bare relay
+  // (`udpbench relay -l 127.0.0.1:IN -d 127.0.0.1:OUT -n 2N`, one socket per
+  // stream) carries both directions of the N calls: call i's A side is stream
+  // 2i, its B side stream 2i+1; stream k arrives on IN+k and leaves to OUT+k,
+  // where the generator has a socket per stream.
   const int anchor_in = arg(argc, argv, "--anchor-in", 0);
   const int anchor_out = arg(argc, argv, "--anchor-out", 0);
   const bool anchor = anchor_in != 0;
   // The two phones of every call: one socket each, shared by all calls.
   const int phone_a = udpSocket();
-  const int phone_b = udpSocket(static_cast<std::uint16_t>(anchor_out));
+  const int phone_b = udpSocket();
+  std::vector<int> anchor_sinks;
+  const int sink_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+  if (anchor) {
+    for (int k = 0; k < 2 * sessions; ++k) {
+      const int fd = udpSocket(static_cast<std::uint16_t>(anchor_out + k));
+      epoll_event event{};
+      event.events = EPOLLIN;
+      event.data.fd = fd;
+      ::epoll_ctl(sink_epoll, EPOLL_CTL_ADD, fd, &event);
+      anchor_sinks.push_back(fd);
+    }
+  }
   std::vector<sockaddr_in> to_a;  // where phone A sends for call i (relay leg A port)
   std::vector<sockaddr_in> to_b;
   pinTo(1);  // the relay thread inherits CPU 1
-  MediaRelay relay(benchConfig(sessions));
+  RelayConfig config = benchConfig(sessions);
+  config.realtime_priority = arg(argc, argv, "--rt", 10);
+  MediaRelay relay(config);
   const long rss_before = rssKb();
   if (anchor) {
-    to_a.assign(static_cast<std::size_t>(sessions),
-                loopback(static_cast<std::uint16_t>(anchor_in)));
-    to_b = to_a;
+    for (int i = 0; i < sessions; ++i) {
+      to_a.push_back(loopback(static_cast<std::uint16_t>(anchor_in + 2 * i)));
+      to_b.push_back(loopback(static_cast<std::uint16_t>(anchor_in + 2 * i + 1)));
+    }
   } else if (!direct) {
     for (int i = 0; i < sessions; ++i) {
       CreateResult r = relay.createSession();
@@ -233,6 +257,7 @@ int latency(int argc, char** argv) {
       to_b.push_back(loopback(r.b.rtp));
     }
     relay.start();
+    if (!relay.realtimeError().empty()) std::fprintf(stderr, "%s\n", relay.realtimeError().c_str());
   } else {
     to_a.assign(static_cast<std::size_t>(sessions), loopback(portOf(phone_b)));
     to_b.assign(static_cast<std::size_t>(sessions), loopback(portOf(phone_a)));
@@ -257,6 +282,7 @@ int latency(int argc, char** argv) {
     rxh[j].msg_hdr.msg_iovlen = 1;
   }
   std::uint64_t sent = 0;
+  std::uint64_t skipped = 0;  // due while the generator was descheduled
   std::uint64_t received = 0;
   std::uint16_t seq = 0;
   std::size_t next_call = 0;
@@ -267,11 +293,14 @@ int latency(int argc, char** argv) {
   while (nowNs() < end + 200'000'000LL) {
     const std::int64_t now = nowNs();
     if (now < end) {
-      const auto due = static_cast<std::int64_t>(static_cast<double>(now - start) * rate / 1e9) -
-                       static_cast<std::int64_t>(sent);
+      auto due = static_cast<std::int64_t>(static_cast<double>(now - start) * rate / 1e9) -
+                 static_cast<std::int64_t>(sent + skipped);
+      if (due > 4 * kBatch) {  // descheduled for a while: skip, don't burst
+        skipped += static_cast<std::uint64_t>(due - kBatch);
+        due = kBatch;
+      }
       int n = static_cast<int>(std::min<std::int64_t>(due, kBatch));
       // Both phones send: alternate batches from A and from B.
-      if (anchor) side_a = true;
       const int fd = side_a ? phone_a : phone_b;
       std::vector<sockaddr_in>& dst = side_a ? to_a : to_b;
       for (int j = 0; j < n; ++j) {
@@ -298,7 +327,16 @@ int latency(int argc, char** argv) {
         side_a = !side_a;
       }
     }
-    for (int fd : {phone_a, phone_b}) {
+    std::array<int, 64> readable{phone_a, phone_b};
+    int n_readable = 2;
+    if (anchor) {
+      std::array<epoll_event, 64> events;
+      n_readable = ::epoll_wait(sink_epoll, events.data(), 64, 0);
+      for (int k = 0; k < n_readable; ++k)
+        readable[static_cast<std::size_t>(k)] = events[static_cast<std::size_t>(k)].data.fd;
+    }
+    for (int k = 0; k < n_readable; ++k) {
+      const int fd = readable[static_cast<std::size_t>(k)];
       const int r = ::recvmmsg(fd, rxh, 64, MSG_DONTWAIT, nullptr);
       if (r <= 0) continue;
       const std::int64_t at = nowNs();
@@ -320,11 +358,14 @@ int latency(int argc, char** argv) {
   const double loss =
       sent ? 100.0 * (1.0 - static_cast<double>(received) / static_cast<double>(sent)) : 100.0;
   std::printf(
-      "RESULT mode=latency path=%s sessions=%d rate=%d secs=%d sent=%llu received=%llu "
-      "loss_pct=%.4f samples=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
+      "RESULT mode=latency path=%s sessions=%d rate=%d secs=%d rt=%d sent=%llu received=%llu "
+      "skipped=%llu offered_pps=%.0f loss_pct=%.4f samples=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f "
+      "p999_us=%.1f max_us=%.1f "
       "rss_per_session_bytes=%ld\n",
       direct ? "direct" : (anchor ? "anchor" : "relay"), sessions, rate, secs,
-      static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received), loss,
+      direct || anchor || !relay.realtimeError().empty() ? 0 : config.realtime_priority,
+      static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received),
+      static_cast<unsigned long long>(skipped), static_cast<double>(sent) / secs, loss,
       samples.size(), pct(0.5), pct(0.9), pct(0.99), pct(0.999),
       samples.empty() ? 0.0 : static_cast<double>(samples.back()) / 1000.0,
       direct ? 0L : (rss_after - rss_before) * 1024 / sessions);
@@ -332,6 +373,8 @@ int latency(int argc, char** argv) {
   relay.stop();
   ::close(phone_a);
   ::close(phone_b);
+  for (int fd : anchor_sinks) ::close(fd);
+  ::close(sink_epoll);
   return 0;
 }
 
