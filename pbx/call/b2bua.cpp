@@ -287,11 +287,11 @@ void B2buaState::onInvite(sip::TransactionId id, const sip::Message& invite) {
     }
     return;
   }
-  placeCall(id, invite, std::move(ctx), std::nullopt);
+  placeCall(id, invite, std::move(ctx), nullptr);
 }
 
 void B2buaState::placeCall(sip::TransactionId id, const sip::Message& invite, RoutingContext ctx,
-                           std::optional<TrunkCall> trunk) {
+                           std::unique_ptr<TrunkCall> trunk) {
   const registrar::Instant now = svc.wallNow();
   // No body: a late offer (RFC 3261 13.2.1), the callee's 2xx will make
   // the offer. A body of another kind cannot be relayed. Toward a trunk the
@@ -311,7 +311,9 @@ void B2buaState::placeCall(sip::TransactionId id, const sip::Message& invite, Ro
   B2bua::Call& call = *owned;
   call.id = nextCallId++;
   call.inviteTx = id;
-  call.callerInvite = invite.clone();
+  call.callerInvite = std::make_unique<sip::Message>(invite.clone());
+  const auto callerCSeq = invite.cseq();
+  call.callerCSeq = callerCSeq ? callerCSeq->number : 0;
   call.routing = std::move(ctx);
   call.trunk = std::move(trunk);
   call.startAt = registrar::unixSecondsFloor(now);
@@ -369,10 +371,10 @@ void B2buaState::placeCall(sip::TransactionId id, const sip::Message& invite, Ro
       reject(id, offer.status, offer.reason);
       return;
     }
-    call.callerOfferForCallee = offer.body;
     call.offersByAddress.emplace_back(calleeAdvertised, std::move(offer.body));
   }
   call.calleeCallId = concat(svc.endpoint.newTag(), svc.endpoint.newTag(), "@", calleeAdvertised);
+  call.calleeTag = svc.endpoint.newTag();
   byInviteTx[id] = call.id;
   byDialog[dialogKey(call.caller.dialog->callId(), call.caller.dialog->localTag())] = {
       call.id, CallSide::kCaller};
@@ -388,9 +390,7 @@ void B2buaState::placeCall(sip::TransactionId id, const sip::Message& invite, Ro
 
 void B2buaState::startForks(B2bua::Call& call) {
   const sip::Clock::TimePoint now = svc.clock.now();
-  const std::string calleeTag = call.forks.empty()
-                                    ? svc.endpoint.newTag()
-                                    : std::string(call.forks.front().invite.from()->tag());
+  const std::string& calleeTag = call.calleeTag;
   std::string display;
   if (auto me = svc.directory.find(call.routing.caller); me && !me->displayName.empty()) {
     display = concat("\"", me->displayName, "\" ");
@@ -432,12 +432,13 @@ void B2buaState::startForks(B2bua::Call& call) {
       }
       m.setBody("application/sdp", *offer);
     }
-    fork.invite = m.clone();
+    fork.invite = m.serialize();
     auto tx = svc.endpoint.sendRequest(std::move(m), fork.to, &self);
     if (!tx) {
       fork.done = true;
       fork.status = 503;
       fork.reason = "Service Unavailable";
+      fork.finish();
     } else {
       fork.tx = *tx;
       byForkTx[*tx] = {call.id, call.forks.size()};

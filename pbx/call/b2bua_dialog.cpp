@@ -190,9 +190,8 @@ void B2buaState::onAck(sip::TransactionId id, const sip::Message& ack) {
   if (leg.twoHundred.active && cseq && cseq->number == leg.twoHundred.cseq) {
     leg.twoHundred.stop();
   }
-  auto inviteCSeq = call->callerInvite.cseq();
-  if (side == CallSide::kCaller && call->awaitingAckAnswer && cseq && inviteCSeq &&
-      cseq->number == inviteCSeq->number) {
+  if (side == CallSide::kCaller && call->awaitingAckAnswer && cseq &&
+      cseq->number == call->callerCSeq) {
     finishLateOffer(*call, &ack);  // the answer to the callee's offer
   }
 }

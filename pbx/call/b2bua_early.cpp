@@ -122,7 +122,8 @@ std::optional<std::string> B2buaState::offerFor(B2bua::Call& call, const std::st
   }
   // The relay port toward the callee side is one socket; only the address
   // written into c= differs between a LAN binding and a remote one.
-  SdpRewrite offer = svc.media.rewrite(call.media, CallSide::kCaller, call.callerInvite.body(),
+  if (!call.callerInvite) return std::nullopt;  // answered: no more forks
+  SdpRewrite offer = svc.media.rewrite(call.media, CallSide::kCaller, call.callerInvite->body(),
                                        call.caller.to.endpoint.ip, advertised);
   if (!offer.ok()) return std::nullopt;
   call.offersByAddress.emplace_back(advertised, offer.body);
@@ -182,7 +183,8 @@ void B2buaState::sendProvisional(B2bua::Call& call, Provisional p) {
     sendToCaller(call, p.status, p.reason, p.sdp);
     return;
   }
-  sip::Message r = sip::Message::responseTo(call.callerInvite, p.status, p.reason,
+  if (!call.callerInvite) return;  // answered meanwhile
+  sip::Message r = sip::Message::responseTo(*call.callerInvite, p.status, p.reason,
                                             call.caller.dialog->localTag());
   r.addHeader("Contact", concat("<", call.caller.contact(), ">"));
   r.addHeader("Require", "100rel");
@@ -229,7 +231,8 @@ void B2buaState::stopProvisionals(B2bua::Call& call) {
   // A PRACK that still comes for it (the answer crossed it) gets 200.
   if (call.prov.outstanding) call.prov.lastAckedRSeq = call.prov.outstandingRSeq;
   call.prov.outstanding.reset();
-  call.prov.queued.clear();
+  std::vector<Provisional>().swap(call.prov.queued);
+  std::string().swap(call.prov.wire);
 }
 
 void B2buaState::prackFork(B2bua::Call& call, std::size_t i, std::uint32_t rseq) {
@@ -238,9 +241,8 @@ void B2buaState::prackFork(B2bua::Call& call, std::size_t i, std::uint32_t rseq)
   sip::Message prack = f.dialog->makeRequest(
       sip::Method::kPrack, sip::transportName(f.to.transport),
       sip::Endpoint{f.advertised, f.port}.toString(), newBranch(svc.endpoint));
-  auto cseq = f.invite.cseq();
-  prack.addHeader("RAck", concat(std::to_string(rseq), " ", std::to_string(cseq ? cseq->number : 1),
-                                 " INVITE"));
+  prack.addHeader("RAck",
+                  concat(std::to_string(rseq), " ", std::to_string(f.inviteCSeq), " INVITE"));
   std::string wire = f.trunk ? prack.serialize() : std::string();
   auto tx = svc.endpoint.sendRequest(std::move(prack), f.to, &self);
   if (tx && f.trunk) noteTrunkRequest(call, CallSide::kCallee, *tx, std::move(wire), f.to, i);
@@ -254,8 +256,7 @@ void B2buaState::onPrack(sip::TransactionId id, const sip::Message& prack, B2bua
     return;
   }
   ReliableProvisionals& prov = call.prov;
-  auto inviteCSeq = call.callerInvite.cseq();
-  const bool forInvite = inviteCSeq && rack->cseq == inviteCSeq->number && rack->method == "INVITE";
+  const bool forInvite = rack->cseq == call.callerCSeq && rack->method == "INVITE";
   if (!forInvite || !prov.outstanding || rack->rseq != prov.outstandingRSeq) {
     if (forInvite && rack->rseq != 0 && rack->rseq == prov.lastAckedRSeq) {
       svc.endpoint.respond(id, 200, "OK");  // a PRACK again (its 200 was lost)
@@ -275,9 +276,8 @@ void B2buaState::onPrack(sip::TransactionId id, const sip::Message& prack, B2bua
     sip::Message out = f->dialog->makeRequest(
         sip::Method::kPrack, sip::transportName(f->to.transport),
         sip::Endpoint{f->advertised, f->port}.toString(), newBranch(svc.endpoint));
-    auto cseq = f->invite.cseq();
-    out.addHeader("RAck", concat(std::to_string(acked.forkRSeq), " ",
-                                 std::to_string(cseq ? cseq->number : 1), " INVITE"));
+    out.addHeader("RAck", concat(std::to_string(acked.forkRSeq), " ", std::to_string(f->inviteCSeq),
+                                 " INVITE"));
     copyHeaders(prack, out);
     if (isSdp(prack)) {
       SdpRewrite sdp = svc.media.rewrite(call.media, CallSide::kCaller, prack.body(),

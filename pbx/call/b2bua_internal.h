@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,7 +23,11 @@ namespace duplex::call {
 // One INVITE toward one binding of the callee.
 struct Fork {
   sip::TransactionId tx = 0;
-  sip::Message invite;  // as sent (for CANCEL)
+  // The INVITE as sent, serialized: parsed again for its CANCEL and its
+  // dialog (inviteMessage()). Released once the fork has its final answer,
+  // so an answered call keeps no INVITE of its callee leg.
+  std::string invite;
+  std::uint32_t inviteCSeq = 1;  // its CSeq number (2 after a trunk's 401/407), for ACK/PRACK
   sip::Destination to;
   std::optional<sip::Dialog> dialog;  // once a response with a To tag came
   bool provisional = false;           // a 1xx came: CANCEL may be sent
@@ -37,6 +42,11 @@ struct Fork {
   std::uint32_t lastRSeq = 0;  // RFC 3262: the highest RSeq of its reliable 1xx seen
   bool offerAnswered = false;  // an offer/answer completed in its early dialog
   bool trunk = false;          // an INVITE toward a trunk (b2bua_trunks.cpp)
+
+  // The INVITE parsed from `invite`; an error once it is released.
+  sip::Result<sip::Message> inviteMessage() const;
+  // Its final answer came: what only a ringing fork needs goes.
+  void finish() { std::string().swap(invite); }
 };
 
 // A request relayed from one leg to the other, waiting for its answer.
@@ -136,16 +146,22 @@ struct B2bua::Call {
   std::uint64_t id = 0;
   CallState state = CallState::kRinging;
   sip::TransactionId inviteTx = 0;  // the caller's INVITE
-  sip::Message callerInvite;        // a copy: From/To/Call-ID for building requests
+  // A copy of the caller's INVITE while the call rings: the responses to it
+  // (RFC 3261 8.2.6.2) and its SDP offer for forks started later. Released
+  // with the answer; the call keeps its CSeq (callerCSeq) and its Call-ID
+  // (caller.dialog) for what comes after.
+  std::unique_ptr<sip::Message> callerInvite;
+  std::uint32_t callerCSeq = 0;  // the caller's INVITE's CSeq number (ACK, PRACK)
   Leg caller;
   Leg callee;
   std::string calleeCallId;  // Call-ID of every fork
+  std::string calleeTag;     // our From tag toward every fork
   std::vector<Fork> forks;
   std::optional<std::size_t> winner;
   RoutingContext routing;
-  std::string callerOfferForCallee;  // the caller's SDP rewritten for the first binding
   // The caller's offer rewritten per address advertised to a binding
-  // (parallel forks: a LAN phone and a remote phone each get theirs).
+  // (parallel forks: a LAN phone and a remote phone each get theirs);
+  // released with the answer.
   std::vector<std::pair<std::string, std::string>> offersByAddress;
   bool lateOffer = false;          // the caller's INVITE had no SDP
   bool awaitingAckAnswer = false;  // late offer: the callee's 2xx waits for the caller's ACK
@@ -162,7 +178,7 @@ struct B2bua::Call {
   std::string hangupSide;
   std::string hangupCause;
   db::Disposition disposition = db::Disposition::failed;
-  std::optional<TrunkCall> trunk;
+  std::unique_ptr<TrunkCall> trunk;  // null for a call between extensions
 };
 
 struct TimerEntry {
@@ -202,7 +218,7 @@ struct B2buaState {
   void onInvite(sip::TransactionId id, const sip::Message& invite);
   // The routed call: media session, caller dialog, legs (ctx has bindings).
   void placeCall(sip::TransactionId id, const sip::Message& invite, RoutingContext ctx,
-                 std::optional<TrunkCall> trunk);
+                 std::unique_ptr<TrunkCall> trunk);
   bool authenticate(sip::TransactionId id, const sip::Message& invite, std::string& caller);
   void startForks(B2bua::Call& call);
   void reject(sip::TransactionId id, int status, std::string_view reason,
@@ -215,6 +231,9 @@ struct B2buaState {
   void onForkResponse(B2bua::Call& call, std::size_t fork, const sip::Message& response);
   void onForkFinal(B2bua::Call& call, std::size_t fork, int status, std::string_view reason);
   void answer(B2bua::Call& call, std::size_t fork, const sip::Message& response);
+  // The call is answered: what only ringing needed (the caller's INVITE, the
+  // offers per address, the bindings) goes.
+  void releaseRinging(B2bua::Call& call);
   void cancelForks(B2bua::Call& call, std::optional<std::size_t> except);
   void allForksFailed(B2bua::Call& call);
   void noAnswer(B2bua::Call& call);

@@ -21,7 +21,31 @@ std::string firstContactUser(const sip::Message& response) {
   return uri.isSip() && uri.hasUser() ? uri.userUnescaped() : std::string();
 }
 
+// The dialog toward a fork's phone, from the INVITE it was sent (RFC 3261
+// 12.1.2); the remote tag and target come with its response.
+std::optional<sip::Dialog> outgoingDialog(const Fork& f) {
+  auto invite = f.inviteMessage();
+  if (!invite) return std::nullopt;
+  auto d = sip::Dialog::fromOutgoingInvite(
+      *invite, concat("sip:", sip::Endpoint{f.advertised, f.port}.toString()));
+  if (!d) return std::nullopt;
+  return std::move(d).value();
+}
+
+// RFC 3261 9.1: the CANCEL of a fork's INVITE (same Request-URI, top Via,
+// From, To, Call-ID and CSeq number).
+sip::Result<sip::Message> cancelOf(const Fork& f) {
+  auto invite = f.inviteMessage();
+  if (!invite) return invite.error();
+  return sip::buildCancel(*invite);
+}
+
 }  // namespace
+
+sip::Result<sip::Message> Fork::inviteMessage() const {
+  if (invite.empty()) return sip::SipError{500, "INVITE released"};
+  return sip::Message::parse(invite);
+}
 
 db::Disposition B2buaState::dispositionFor(int status) const {
   if (isBusy(status)) return db::Disposition::busy;
@@ -49,6 +73,7 @@ void B2buaState::onForkResponse(B2bua::Call& call, std::size_t i, const sip::Mes
       ackAndBye(call.forks[i], response, call);
     }
     call.forks[i].done = true;
+    call.forks[i].finish();
     return;
   }
   if (status >= 300) {
@@ -61,18 +86,14 @@ void B2buaState::onForkResponse(B2bua::Call& call, std::size_t i, const sip::Mes
   f.provisional = true;
   if (f.cancelWanted && !f.cancelSent) {
     // RFC 3261 9.1: the CANCEL waited for this provisional.
-    auto cancel = sip::buildCancel(f.invite);
+    auto cancel = cancelOf(f);
     if (cancel) (void)svc.endpoint.sendRequest(std::move(cancel).value(), f.to, &self);
     f.cancelSent = true;
     return;
   }
   if (call.state != CallState::kRinging || f.cancelWanted) return;
   if (auto to = response.to(); to && !to->tag().empty()) {
-    if (!f.dialog) {
-      auto d = sip::Dialog::fromOutgoingInvite(
-          f.invite, concat("sip:", sip::Endpoint{f.advertised, f.port}.toString()));
-      if (d) f.dialog = std::move(d).value();
-    }
+    if (!f.dialog) f.dialog = outgoingDialog(f);
     if (f.dialog) f.dialog->onResponse(response);
   }
   relayProvisional(call, i, response);  // b2bua_early.cpp: SDP, 100rel
@@ -82,18 +103,18 @@ void B2buaState::answer(B2bua::Call& call, std::size_t i, const sip::Message& re
   Fork& f = call.forks[i];
   f.done = true;
   f.status = response.statusCode();
-  if (!f.dialog) {
-    auto d = sip::Dialog::fromOutgoingInvite(
-        f.invite, concat("sip:", sip::Endpoint{f.advertised, f.port}.toString()));
-    if (d) f.dialog = std::move(d).value();
-  }
+  if (!f.dialog) f.dialog = outgoingDialog(f);
+  f.finish();
   if (!f.dialog || f.dialog->onResponse(response)) {
     // A 2xx without a To tag cannot start a dialog: treat it as a failure.
     onForkFinal(call, i, 502, "Bad Gateway");
     return;
   }
   call.winner = i;
-  call.callee.dialog = f.dialog;
+  // The fork's dialog becomes the callee leg's (the fork is done: nothing
+  // reads its early dialog any more).
+  call.callee.dialog = std::move(f.dialog);
+  f.dialog.reset();
   call.callee.to = f.to;
   call.callee.transport = f.to.transport;
   call.callee.advertised = f.advertised;
@@ -104,10 +125,9 @@ void B2buaState::answer(B2bua::Call& call, std::size_t i, const sip::Message& re
   auto ackCallee = [&] {
     // RFC 3261 13.2.2.4: the ACK for a 2xx is built by the UAC core, with
     // the INVITE's CSeq (2 after a trunk's 407).
-    const auto inviteCSeq = f.invite.cseq();
     sip::Message ack = call.callee.dialog->makeRequest(
         sip::Method::kAck, sip::transportName(call.callee.transport), call.callee.viaSentBy(),
-        newBranch(svc.endpoint), inviteCSeq ? inviteCSeq->number : 1);
+        newBranch(svc.endpoint), f.inviteCSeq);
     call.callee.ack = ack.serialize();
     svc.endpoint.transactions().sendStateless(ack, call.callee.to);
   };
@@ -144,6 +164,15 @@ void B2buaState::answer(B2bua::Call& call, std::size_t i, const sip::Message& re
   call.disposition = db::Disposition::answered;
   ++stats.answered;
   sendToCaller(call, 200, "OK", sdp.body);
+  releaseRinging(call);
+}
+
+void B2buaState::releaseRinging(B2bua::Call& call) {
+  // The 2xx to the caller is built and kept (startTwoHundred); nothing is
+  // said to its INVITE any more, and no fork is started after the answer.
+  call.callerInvite.reset();
+  std::vector<std::pair<std::string, std::string>>().swap(call.offersByAddress);
+  std::vector<registrar::Location>().swap(call.routing.locations);
 }
 
 void B2buaState::onForkFinal(B2bua::Call& call, std::size_t i, int status,
@@ -153,6 +182,7 @@ void B2buaState::onForkFinal(B2bua::Call& call, std::size_t i, int status,
   f.done = true;
   f.status = status;
   f.reason = std::string(reason);
+  f.finish();
   if (call.state != CallState::kRinging || f.cancelWanted) return;
   if (f.trunk) {
     trunkForkFailed(call, status, reason);
@@ -247,7 +277,7 @@ void B2buaState::cancelForks(B2bua::Call& call, std::optional<std::size_t> excep
     if ((except && *except == i) || f.done || f.cancelWanted) continue;
     f.cancelWanted = true;
     if (!f.provisional) continue;  // RFC 3261 9.1: CANCEL waits for a 1xx
-    auto cancel = sip::buildCancel(f.invite);
+    auto cancel = cancelOf(f);
     if (cancel) (void)svc.endpoint.sendRequest(std::move(cancel).value(), f.to, &self);
     f.cancelSent = true;
   }
@@ -255,14 +285,12 @@ void B2buaState::cancelForks(B2bua::Call& call, std::optional<std::size_t> excep
 
 void B2buaState::ackAndBye(const Fork& fork, const sip::Message& response,
                            const B2bua::Call& /*call*/) {
-  auto d = sip::Dialog::fromOutgoingInvite(
-      fork.invite, concat("sip:", sip::Endpoint{fork.advertised, fork.port}.toString()));
+  std::optional<sip::Dialog> d = outgoingDialog(fork);
   if (!d || d->onResponse(response)) return;
   const std::string via = sip::Endpoint{fork.advertised, fork.port}.toString();
   const auto transport = sip::transportName(fork.to.transport);
-  const auto inviteCSeq = fork.invite.cseq();
-  sip::Message ack = d->makeRequest(sip::Method::kAck, transport, via, newBranch(svc.endpoint),
-                                    inviteCSeq ? inviteCSeq->number : 1);
+  sip::Message ack =
+      d->makeRequest(sip::Method::kAck, transport, via, newBranch(svc.endpoint), fork.inviteCSeq);
   svc.endpoint.transactions().sendStateless(ack, fork.to);
   sip::Message bye = d->makeRequest(sip::Method::kBye, transport, via, newBranch(svc.endpoint));
   (void)svc.endpoint.sendRequest(std::move(bye), fork.to, &self);
@@ -270,8 +298,9 @@ void B2buaState::ackAndBye(const Fork& fork, const sip::Message& response,
 
 bool B2buaState::sendToCaller(B2bua::Call& call, int status, std::string_view reason,
                               std::string_view sdp) {
+  if (!call.callerInvite) return false;  // answered: nothing more to say to its INVITE
   sip::Message r =
-      sip::Message::responseTo(call.callerInvite, status, reason, call.caller.dialog->localTag());
+      sip::Message::responseTo(*call.callerInvite, status, reason, call.caller.dialog->localTag());
   if (status < 300) r.addHeader("Contact", concat("<", call.caller.contact(), ">"));
   if (status >= 200 && status < 300) {
     r.addHeader("Allow", "INVITE, ACK, CANCEL, BYE, PRACK, UPDATE, INFO, OPTIONS");
@@ -313,7 +342,7 @@ void B2buaState::endCall(B2bua::Call& call, std::string_view side, std::string_v
   call.noAnswerAt.reset();
   const std::int64_t now = registrar::unixSecondsFloor(svc.wallNow());
   db::CallRecord r;
-  r.callId = std::string(call.callerInvite.callId().value_or(""));
+  r.callId = call.caller.dialog->callId();
   r.caller = call.routing.caller;
   r.callee = call.routing.target ? call.routing.target->number : call.routing.dialled;
   r.dialled = call.routing.dialled;
@@ -387,11 +416,7 @@ void B2buaState::forget(B2bua::Call& call) {
   if (call.caller.dialog) {
     byDialog.erase(dialogKey(call.caller.dialog->callId(), call.caller.dialog->localTag()));
   }
-  if (!call.forks.empty()) {
-    if (auto from = call.forks.front().invite.from()) {
-      byDialog.erase(dialogKey(call.calleeCallId, from->tag()));
-    }
-  }
+  if (!call.forks.empty()) byDialog.erase(dialogKey(call.calleeCallId, call.calleeTag));
   std::erase_if(relays, [&](const auto& entry) { return entry.second.call == call.id; });
   calls.erase(call.id);
 }

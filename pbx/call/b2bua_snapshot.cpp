@@ -41,7 +41,7 @@ std::vector<CallSnapshot> B2bua::activeCalls() const {
     caller.side = "caller";
     caller.state = answered ? "answered" : "ringing";
     caller.extension = call.routing.caller;
-    caller.callId = std::string(call.callerInvite.callId().value_or(""));
+    caller.callId = call.caller.dialog->callId();
     caller.peer = call.caller.to.endpoint.toString();
     caller.transport = std::string(sip::transportName(call.caller.transport));
     caller.advertised = call.caller.advertised;

@@ -116,15 +116,15 @@ bool B2buaState::onTrunkInvite(sip::TransactionId id, const sip::Message& invite
     recordRejected(nullptr, invite, ctx, stop->status, stop->reason);
     return true;
   }
-  TrunkCall tc;
-  tc.outbound = false;
+  auto tc = std::make_unique<TrunkCall>();
+  tc->outbound = false;
   if (trunk) {
-    tc.trunk = std::move(*trunk);
+    tc->trunk = std::move(*trunk);
   } else {
-    tc.trunk.id = from.front();
-    tc.trunk.name = trunkName;
+    tc->trunk.id = from.front();
+    tc->trunk.name = trunkName;
   }
-  log()->info("inbound call from {} to {} via trunk {} rings {}", ctx.caller, did, tc.trunk.name,
+  log()->info("inbound call from {} to {} via trunk {} rings {}", ctx.caller, did, tc->trunk.name,
               ctx.target->number);
   placeCall(id, invite, std::move(ctx), std::move(tc));
   return true;
@@ -154,10 +154,10 @@ bool B2buaState::tryOutbound(sip::TransactionId id, const sip::Message& invite,
     recordRejected(nullptr, invite, ctx, d.stop->status, d.stop->reason);
     return true;
   }
-  TrunkCall tc;
-  tc.plan = std::move(*d.plan);
+  auto tc = std::make_unique<TrunkCall>();
+  tc->plan = std::move(*d.plan);
   log()->info("outside call from {} to {} ({}) by route {}: sends {}", ctx.caller, ctx.dialled,
-              toString(tc.plan.numberClass), tc.plan.route.name, tc.plan.sendNumber);
+              toString(tc->plan.numberClass), tc->plan.route.name, tc->plan.sendNumber);
   placeCall(id, invite, std::move(ctx), std::move(tc));
   return true;
 }
@@ -170,9 +170,7 @@ void B2buaState::startTrunkFork(B2bua::Call& call) {
     if (!tc.failures.empty()) tc.failures += "; ";
     tc.failures += concat(t.name, ": ", why);
   };
-  const std::string calleeTag = call.forks.empty()
-                                    ? svc.endpoint.newTag()
-                                    : std::string(call.forks.front().invite.from()->tag());
+  const std::string& calleeTag = call.calleeTag;
   while (tc.next < tc.plan.trunks.size()) {
     const TrunkConfig& t = tc.plan.trunks[tc.next++];
     tc.trunk = t;
@@ -193,7 +191,7 @@ void B2buaState::startTrunkFork(B2bua::Call& call) {
       if (!c.host.empty()) advertised = c.host;
       if (c.port != 0) port = c.port;
     }
-    SdpRewrite filtered = filterCodecs(call.callerInvite.body(), t.codecs, t.name);
+    SdpRewrite filtered = filterCodecs(call.callerInvite->body(), t.codecs, t.name);
     if (!filtered.ok()) {
       failed(t, filtered.reason);
       continue;
@@ -204,7 +202,6 @@ void B2buaState::startTrunkFork(B2bua::Call& call) {
       failCall(call, offer.status, offer.reason, db::Disposition::failed);
       return;
     }
-    call.callerOfferForCallee = std::move(offer.body);
 
     const std::string host = sip::Endpoint{advertised, port}.toString();
     const std::string provider = hostPort(t.host, t.port);
@@ -226,15 +223,15 @@ void B2buaState::startTrunkFork(B2bua::Call& call) {
                 concat("<sip:", t.username.empty() ? fromUser : t.username, "@", host, ">"));
     m.addHeader("Allow", "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS");
     if (!settings.serverHeader.empty()) m.addHeader("User-Agent", settings.serverHeader);
-    m.setBody("application/sdp", call.callerOfferForCallee);
+    m.setBody("application/sdp", offer.body);
 
     Fork fork;
     fork.trunk = true;
     fork.to = sip::Destination{hop.transport, *hop.endpoint, 0, {}};
     fork.advertised = advertised;
     fork.port = port;
-    fork.invite = m.clone();
     std::string wire = m.serialize();
+    fork.invite = wire;
     auto tx = svc.endpoint.sendRequest(std::move(m), fork.to, &self);
     if (!tx) {
       failed(t, "transport error");
@@ -366,7 +363,6 @@ bool B2buaState::retryWithCredentials(sip::TransactionId id, const sip::Message&
     }
   }
   std::string wire = m.serialize();
-  sip::Message copy = m.clone();
   auto tx = svc.endpoint.sendRequest(std::move(m), entry.to, &self);
   if (!tx) return false;
   log()->info("trunk {}: {} re-sent with credentials after {}", trunk->name, method, status);
@@ -376,7 +372,8 @@ bool B2buaState::retryWithCredentials(sip::TransactionId id, const sip::Message&
     byForkTx[*tx] = {callId, index};
     Fork& f = call->forks[index];
     f.tx = *tx;
-    f.invite = std::move(copy);
+    f.invite = wire;
+    f.inviteCSeq = number;
     f.provisional = false;
   } else if (auto r = relays.find(id); r != relays.end()) {
     const Relay relay = r->second;
