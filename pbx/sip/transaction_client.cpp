@@ -84,7 +84,7 @@ void TransactionLayer::Impl::onClientResponse(Transaction& t, const Message& res
           // RFC 6026 8.4: Accepted, so 2xx retransmissions and 2xx from
           // other forks reach the TU through this transaction until Timer M.
           t.state = TxState::kAccepted;
-          accepted.push_back(t.id);
+          settling.push_back(t.id);
           disarm(t, kRetransmitSlot);
           arm(t, kLifetimeSlot, TimerName::kM, 64 * timers.t1, now);
           tu.onResponse(t.id, response);
@@ -96,6 +96,7 @@ void TransactionLayer::Impl::onClientResponse(Transaction& t, const Message& res
           disarm(t, kLifetimeSlot);
           const Message ack = buildAckForNon2xx(t.request, response);
           t.ack_wire = ack.serialize();
+          settling.push_back(t.id);  // Timer D needs only the ACK's bytes
           const bool ack_sent = transport.send(ack, t.ack_wire, t.destination);
           tu.onResponse(t.id, response);
           if (t.state != TxState::kCompleted) return;  // the TU ended it meanwhile

@@ -69,6 +69,17 @@ struct Transaction {
   bool isClient() const {
     return kind == TxKind::kInviteClient || kind == TxKind::kNonInviteClient;
   }
+  // An INVITE transaction that from now on only absorbs retransmissions
+  // (or re-sends its ACK) until a timer ends it, without its request:
+  // RFC 6026 Accepted (Timer L/M, 32 s: 2xx and ACKs pass to the TU), a
+  // server's Confirmed (RFC 3261 17.2.1, Timer I: ACKs absorbed) and a
+  // client's Completed (17.1.1.2, Timer D: its ACK re-sent to a
+  // retransmitted final response).
+  bool settled() const {
+    return state == TxState::kAccepted ||
+           (kind == TxKind::kInviteServer && state == TxState::kConfirmed) ||
+           (kind == TxKind::kInviteClient && state == TxState::kCompleted);
+  }
 };
 
 // A non-INVITE server transaction over UDP in Completed (RFC 3261 17.2.2):
@@ -119,9 +130,10 @@ struct TransactionLayer::Impl {
   std::uint64_t next_token = 1;
   TransactionId next_id = 1;
   std::vector<TransactionId> graveyard;  // terminated, freed by reap()
-  // Accepted INVITE transactions (RFC 6026): their request is released when
-  // the outermost public call returns (a TU may still read it until then).
-  std::vector<TransactionId> accepted;
+  // INVITE transactions that have settled (settled() below): their request
+  // is released when the outermost public call returns (a TU may still read
+  // it until then).
+  std::vector<TransactionId> settling;
   int depth = 0;  // nesting of public calls (re-entrancy)
   std::mt19937_64 rng;
   std::uint64_t branch_counter = 0;
@@ -147,10 +159,10 @@ struct TransactionLayer::Impl {
   Transaction& create(TxKind kind, Message request, const Destination& destination);
   void terminate(Transaction& t);
   void reap();
-  // RFC 6026 Accepted: the transaction only absorbs retransmissions and
-  // passes 2xx and ACKs on for Timer L/M (32 s); it needs neither the parsed
-  // INVITE nor its bytes, which go (deferred, see `accepted`).
-  void releaseAcceptedRequests();
+  // A settled INVITE transaction needs neither the parsed INVITE nor its
+  // bytes, nor (server) its response's bytes: they go (deferred, see
+  // `settling`). A client keeps the bytes of its ACK for a non-2xx.
+  void releaseSettledRequests();
   // Sends and, on failure, reports the transport error and terminates `t`.
   bool transmit(Transaction& t, const Message& message, std::string_view wire);
   void transportError(Transaction& t);

@@ -38,7 +38,7 @@ TransactionLayer::Impl::Impl(const Clock& c, TransactionTransport& t, Transactio
 
 TransactionLayer::Impl::Scope::~Scope() {
   if (--impl_.depth != 0) return;
-  if (!impl_.accepted.empty()) impl_.releaseAcceptedRequests();
+  if (!impl_.settling.empty()) impl_.releaseSettledRequests();
   if (!impl_.graveyard.empty()) impl_.reap();
 }
 
@@ -90,14 +90,17 @@ void TransactionLayer::Impl::terminate(Transaction& t) {
   graveyard.push_back(t.id);
 }
 
-void TransactionLayer::Impl::releaseAcceptedRequests() {
-  for (TransactionId id : accepted) {
+void TransactionLayer::Impl::releaseSettledRequests() {
+  for (TransactionId id : settling) {
     Transaction* t = find(id);
-    if (t == nullptr || t->state != TxState::kAccepted) continue;
+    if (t == nullptr || !t->settled()) continue;
     t->request = Message{};
     std::string().swap(t->request_wire);
+    // A server's Accepted passes the TU's own 2xx retransmissions, its
+    // Confirmed re-sends nothing: the last response's bytes are not needed.
+    if (!t->isClient()) std::string().swap(t->response_wire);
   }
-  accepted.clear();
+  settling.clear();
 }
 
 void TransactionLayer::Impl::reap() {
@@ -273,8 +276,9 @@ const Message* TransactionLayer::request(TransactionId id) const {
   if (t->kind == TxKind::kNonInviteServer && t->state == TxState::kCompleted && !t->reliable) {
     return nullptr;
   }
-  // Nor does an INVITE transaction after its 2xx (RFC 6026 Accepted).
-  if (t->state == TxState::kAccepted) return nullptr;
+  // Nor does a settled INVITE transaction (Accepted, a server's Confirmed,
+  // a client's Completed).
+  if (t->settled()) return nullptr;
   return &t->request;
 }
 

@@ -121,7 +121,10 @@ class TransactionLayer {
   // The request of a live transaction (server: as stored, with received/
   // rport stamped), or nullptr. nullptr too for a non-INVITE server
   // transaction over UDP once it sent its final response: for Timer J it
-  // keeps only the response's bytes.
+  // keeps only the response's bytes; and for an INVITE transaction once it
+  // only absorbs retransmissions: after a 2xx (RFC 6026 Accepted), a
+  // server's Confirmed (the ACK for its non-2xx came) and a client's
+  // Completed (it got a non-2xx and ACKed it).
   const Message* request(TransactionId id) const;
   // Where a live transaction sends (client: the request; server: responses).
   std::optional<Destination> destination(TransactionId id) const;

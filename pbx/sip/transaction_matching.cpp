@@ -78,8 +78,9 @@ TransactionId TransactionLayer::Impl::findLegacy(const std::string& key, std::st
     const Transaction* t = find(it->second);
     if (t == nullptr || t->state == TxState::kTerminated) continue;
     // RFC 3261 17.2.3: an ACK carries the To tag of the response it
-    // acknowledges; other requests the To tag of the original request.
-    if (ack && !t->response_wire.empty()) {
+    // acknowledges (an INVITE server transaction has answered: its 100
+    // goes out at once); other requests the To tag of the original request.
+    if (ack && t->kind == TxKind::kInviteServer) {
       if (t->response_to_tag == to_tag) return t->id;
       continue;
     }

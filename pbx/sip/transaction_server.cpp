@@ -94,6 +94,7 @@ Inbound TransactionLayer::Impl::onServerAck(Transaction& t, const Message& ack) 
         terminate(t);
       } else {
         arm(t, kLifetimeSlot, TimerName::kI, timers.t4, clock.now());
+        settling.push_back(t.id);  // for Timer I it only absorbs ACKs
       }
       return Inbound::kMatched;
     case TxState::kAccepted:
@@ -125,7 +126,7 @@ bool TransactionLayer::Impl::respond(Transaction& t, Message response) {
     rememberToTag(t, response);
     if (code >= 200 && code < 300) {
       t.state = TxState::kAccepted;  // RFC 6026 8.5, Timer L on all transports
-      accepted.push_back(t.id);
+      settling.push_back(t.id);
       arm(t, kLifetimeSlot, TimerName::kL, 64 * timers.t1, now);
     } else if (code >= 300) {
       // RFC 3261 17.2.1: Completed; G over unreliable transports, H always.

@@ -112,6 +112,23 @@ TEST_F(InviteClientTest, CompletedResendsAckForRetransmittedFinalAndTimerDTermin
   EXPECT_EQ(deliver(responseFor(sentRequest(), 486, "Busy Here", "t")), Inbound::kStrayResponse);
 }
 
+TEST_F(InviteClientTest, CompletedKeepsOnlyItsAckAndResendsTheSameBytes) {
+  const TransactionId id = start();
+  EXPECT_NE(layer().request(id), nullptr);
+  deliver(responseFor(sentRequest(), 487, "Request Terminated", "t"));
+  // Completed re-sends its ACK for Timer D: the INVITE is not kept.
+  EXPECT_EQ(layer().request(id), nullptr);
+  runTo(3s);
+  deliver(responseFor(sentRequest(), 487, "Request Terminated", "t"));
+  ASSERT_EQ(sendTimes(isAck), ms({0, 3000}));
+  const SentMessage& first = transport.sent[1];
+  const SentMessage& again = transport.sent[2];
+  EXPECT_EQ(again.wire, first.wire);
+  EXPECT_EQ(again.to, kPhoneUdp);
+  EXPECT_EQ(first.message.topVia()->branch, sentRequest().topVia()->branch);
+  EXPECT_EQ(first.message.cseq()->number, sentRequest().cseq()->number);
+}
+
 TEST_F(InviteClientTest, ReliableNonSuccessFinalAcksAndTerminatesAtOnce) {
   const TransactionId id = start(kPhoneTcp);
   deliver(responseFor(sentRequest(), 603, "Decline", "t"));

@@ -103,6 +103,27 @@ TEST_F(InviteServerTest, AckStopsRetransmissionsAndTimerITerminates) {
   EXPECT_EQ(tu.count(TuEvent::kAckTimeout), 0u);
 }
 
+TEST_F(InviteServerTest, ConfirmedKeepsNoInviteButStillAbsorbsRetransmissions) {
+  const TransactionId id = receiveInvite();
+  ASSERT_TRUE(respond(id, 407, "Proxy Authentication Required"));
+  EXPECT_NE(layer().request(id), nullptr);  // Completed: the TU may still read it
+  runTo(100ms);
+  EXPECT_EQ(deliver(ackFor()), Inbound::kMatched);
+  // Confirmed only absorbs for Timer I: the parsed INVITE is gone.
+  EXPECT_EQ(layer().request(id), nullptr);
+  EXPECT_FALSE(tu.terminated(id));
+  runTo(1s);
+  // A retransmitted INVITE and ACK are absorbed: nothing is sent, nothing
+  // reaches the TU.
+  EXPECT_EQ(deliver(received(invite, udpFrom("203.0.113.5", 40000))), Inbound::kMatched);
+  EXPECT_EQ(deliver(ackFor()), Inbound::kMatched);
+  EXPECT_EQ(sendTimes(status(407)), ms({0}));
+  EXPECT_EQ(tu.count(TuEvent::kRequest), 1u);
+  EXPECT_EQ(tu.count(TuEvent::kAck), 0u);
+  runTo(100ms + 5s);  // Timer I = T4
+  EXPECT_TRUE(tu.terminated(id));
+}
+
 TEST_F(InviteServerTest, ReliableTransportNoRetransmissionsAndAckEndsAtOnce) {
   invite.via = "SIP/2.0/TCP 192.168.1.10:5060;branch=z9hG4bKtcp1";
   const Origin origin = tcpFrom("203.0.113.5", 51000, 7);

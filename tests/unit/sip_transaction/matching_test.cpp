@@ -113,6 +113,26 @@ TEST_F(MatchingTest, Rfc2543RetransmissionAckAndCancelMatchWithoutCookie) {
   EXPECT_EQ(tu.count(TuEvent::kAckTimeout), 0u);
 }
 
+TEST_F(MatchingTest, Rfc2543AckForA2xxReachesTheTuThroughTheAcceptedTransaction) {
+  RequestSpec invite;
+  invite.via = "SIP/2.0/UDP 192.168.1.10:5060;branch=5678abcd";  // no magic cookie
+  const TransactionId id = receiveNew(invite);
+  ASSERT_TRUE(
+      layer().sendResponse(id, Message::responseTo(*layer().request(id), 200, "OK", "uas-tag")));
+  // Accepted keeps neither the INVITE nor the 2xx's bytes; the ACK is
+  // matched by the tag of that 2xx all the same (RFC 6026 8.7, RFC 3261 17.2.3).
+  RequestSpec ack = invite;
+  ack.method = "ACK";
+  ack.to_tag = "uas-tag";
+  EXPECT_EQ(deliver(received(ack, phone)), Inbound::kAckToTu);
+  ASSERT_EQ(tu.count(TuEvent::kAck), 1u);
+  EXPECT_EQ(tu.of(TuEvent::kAck)[0]->id, id);
+  // One with another tag is not this transaction's.
+  ack.to_tag = "someone-else";
+  EXPECT_EQ(deliver(received(ack, phone)), Inbound::kAckToTu);
+  EXPECT_EQ(tu.of(TuEvent::kAck).back()->id, 0u);
+}
+
 TEST_F(MatchingTest, Rfc2543DifferentTagsOrCallIdAreNewTransactions) {
   RequestSpec base;
   base.method = "OPTIONS";
