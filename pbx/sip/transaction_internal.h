@@ -202,6 +202,10 @@ struct TransactionLayer::Impl {
   std::optional<TransactionId> findCancelled(const Message& cancel) const;
 };
 
+// Frees the transaction's request (parsed message and received bytes) and
+// leaves an empty one (transaction_layer.cpp).
+void releaseRequest(Transaction& t);
+
 // --- match keys (transaction_matching.cpp) ---
 // True when `branch` starts with the RFC 3261 magic cookie (17.2.3).
 bool hasMagicCookie(std::string_view branch);

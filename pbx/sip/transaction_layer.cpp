@@ -4,6 +4,7 @@
 // matching rules in transaction_matching.cpp.
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include "pbx/sip/transaction_internal.h"
 
@@ -65,6 +66,13 @@ Transaction& TransactionLayer::Impl::create(TxKind kind, Message request,
   return t;
 }
 
+void releaseRequest(Transaction& t) {
+  // Not `t.request = Message{}`: a moved-in empty std::string keeps the
+  // received bytes' heap buffer (libstdc++ keeps the capacity); exchange
+  // moves them out into a temporary that frees them.
+  (void)std::exchange(t.request, Message{});
+}
+
 // RFC 3261 17.1.1.2 ff.: "Terminated" — the record stops matching at once
 // and is freed (and reported) when the outermost public call returns.
 void TransactionLayer::Impl::terminate(Transaction& t) {
@@ -94,7 +102,7 @@ void TransactionLayer::Impl::releaseSettledRequests() {
   for (TransactionId id : settling) {
     Transaction* t = find(id);
     if (t == nullptr || !t->settled()) continue;
-    t->request = Message{};
+    releaseRequest(*t);
     std::string().swap(t->request_wire);
     // A server's Accepted passes the TU's own 2xx retransmissions, its
     // Confirmed re-sends nothing: the last response's bytes are not needed.

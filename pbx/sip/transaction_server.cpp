@@ -160,7 +160,7 @@ bool TransactionLayer::Impl::respond(Transaction& t, Message response) {
     // RFC 2543 peers (matched by the legacy key): the transaction stays,
     // but for Timer J's 32 s it only re-sends the response's bytes.
     arm(t, kLifetimeSlot, TimerName::kJ, 64 * timers.t1, now);
-    t.request = Message{};
+    releaseRequest(t);
   }
   return true;
 }
