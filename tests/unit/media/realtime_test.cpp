@@ -69,8 +69,10 @@ TEST(RelayRealtime, ZeroMeansNormalScheduling) {
   MediaRelay relay(config(0));
   relay.start();
   EXPECT_EQ(relay.realtimeError(), "");
+  // No real-time thread (the test itself may run at SCHED_OTHER, _BATCH or _IDLE).
   for (auto [policy, priority] : threadPolicies()) {
-    EXPECT_EQ(policy, SCHED_OTHER);
+    EXPECT_NE(policy, SCHED_FIFO);
+    EXPECT_NE(policy, SCHED_RR);
     EXPECT_EQ(priority, 0);
   }
 }
