@@ -101,15 +101,17 @@ void B2buaState::onForkResponse(B2bua::Call& call, std::size_t i, const sip::Mes
 
 void B2buaState::answer(B2bua::Call& call, std::size_t i, const sip::Message& response) {
   Fork& f = call.forks[i];
-  f.done = true;
-  f.status = response.statusCode();
   if (!f.dialog) f.dialog = outgoingDialog(f);
-  f.finish();
   if (!f.dialog || f.dialog->onResponse(response)) {
-    // A 2xx without a To tag cannot start a dialog: treat it as a failure.
-    onForkFinal(call, i, 502, "Bad Gateway");
+    // A 2xx without a To tag cannot start a dialog: the fork failed (502),
+    // and onForkFinal() answers the caller unless other forks still ring.
+    f.dialog.reset();
+    onForkFinal(call, i, 502, "Bad Gateway (the callee answered without a To tag)");
     return;
   }
+  f.done = true;
+  f.status = response.statusCode();
+  f.finish();
   call.winner = i;
   // The fork's dialog becomes the callee leg's (the fork is done: nothing
   // reads its early dialog any more).

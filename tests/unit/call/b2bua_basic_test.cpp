@@ -136,6 +136,24 @@ TEST_F(BasicCall, RingingAnswerAckAndByeFromCaller) {
   EXPECT_EQ(b2bua->stats().active, 0u);
 }
 
+TEST_F(BasicCall, AnswerWithoutToTagIs502ToTheCaller) {
+  // A 2xx with no To tag cannot start a dialog (RFC 3261 12.1.2): the
+  // caller hears 502 at once instead of ringing until its own timeout.
+  sip::Message leg = ringCallee();
+  sip::Message bad = sip::Message::responseTo(leg, 200, "OK", "");
+  bad.addHeader("Contact", "<sip:bob@192.0.2.22:5064>");
+  bad.setBody("application/sdp", offerSdp("192.0.2.22", 5000));
+  ASSERT_TRUE(bad.to()->tag().empty());
+  auto sent = deliver(bad.serialize(), kCalleePhone);
+  EXPECT_NE(findSent(sent, "SIP/2.0 502 Bad Gateway (the callee answered without a To tag)",
+                     &kCallerPhone),
+            nullptr);
+  EXPECT_EQ(findSent(sent, "SIP/2.0 200 OK", &kCallerPhone), nullptr);
+  ASSERT_EQ(records.records.size(), 1u);
+  EXPECT_EQ(records.records[0].disposition, db::Disposition::failed);
+  EXPECT_EQ(b2bua->stats().active, 0u);
+}
+
 TEST_F(BasicCall, ByeFromCalleeEndsTheCallerLeg) {
   sip::Message leg = ringCallee();
   sip::Message ok = answerCall(leg);
