@@ -17,11 +17,6 @@ std::string withHeaders(std::string text, const std::string& lines) {
   return text;
 }
 
-std::string header(const sip::Message& m, std::string_view name) {
-  auto v = m.header(name);
-  return v ? std::string(*v) : std::string("<absent>");
-}
-
 class EarlyDialog : public CallFixture {
  protected:
   // Caller 101 calls 102 (phone bob on the LAN) with `extra` header lines;
@@ -110,18 +105,18 @@ TEST_F(EarlyDialog, ForksOnTheSameAddressShareOneRewrite) {
 
 TEST_F(EarlyDialog, HundredRelIsOfferedToTheCalleeOnlyWhenTheCallerSupportsIt) {
   sip::Message leg = ring("Supported: 100rel, timer\r\n");
-  EXPECT_NE(header(leg, "Supported").find("100rel"), std::string::npos);
-  EXPECT_NE(header(leg, "Allow").find("PRACK"), std::string::npos);
+  EXPECT_NE(headerOf(leg, "Supported").find("100rel"), std::string::npos);
+  EXPECT_NE(headerOf(leg, "Allow").find("PRACK"), std::string::npos);
 }
 
 TEST_F(EarlyDialog, WithoutCallerSupportNoHundredRelAndProvisionalsStayUnreliable) {
   sip::Message leg = ring();
-  EXPECT_EQ(header(leg, "Supported"), "<absent>");
+  EXPECT_EQ(headerOf(leg, "Supported"), "<absent>");
   auto sent = deliver(responseTo(leg, 180, "Ringing", "bobtag"), kCalleePhone);
   const Sent* r = findSent(sent, "SIP/2.0 180", &kCallerPhone);
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(header(parse(*r), "RSeq"), "<absent>");
-  EXPECT_EQ(header(parse(*r), "Require"), "<absent>");
+  EXPECT_EQ(headerOf(parse(*r), "RSeq"), "<absent>");
+  EXPECT_EQ(headerOf(parse(*r), "Require"), "<absent>");
 }
 
 TEST_F(EarlyDialog, ReliableEarlyMediaIsRelayedWithOwnRSeqAndPrackGoesToTheCallee) {
@@ -131,8 +126,8 @@ TEST_F(EarlyDialog, ReliableEarlyMediaIsRelayedWithOwnRSeqAndPrackGoesToTheCalle
   const Sent* p = findSent(sent, "SIP/2.0 183", &kCallerPhone);
   ASSERT_NE(p, nullptr);
   sip::Message toCaller = parse(*p);
-  EXPECT_EQ(header(toCaller, "Require"), "100rel");
-  const std::string rseq = header(toCaller, "RSeq");
+  EXPECT_EQ(headerOf(toCaller, "Require"), "100rel");
+  const std::string rseq = headerOf(toCaller, "RSeq");
   ASSERT_NE(rseq, "<absent>");
   // Its SDP is rewritten toward the caller like any other.
   EXPECT_NE(std::string(toCaller.body()).find("m=audio 40000 "), std::string::npos);
@@ -145,7 +140,7 @@ TEST_F(EarlyDialog, ReliableEarlyMediaIsRelayedWithOwnRSeqAndPrackGoesToTheCalle
   EXPECT_EQ(count("SIP/2.0 183", kCallerPhone, mark), 0u);
   advance(500ms);
   ASSERT_EQ(count("SIP/2.0 183", kCallerPhone, mark), 1u);
-  EXPECT_EQ(header(parse(udp.sent.back()), "RSeq"), rseq);
+  EXPECT_EQ(headerOf(parse(udp.sent.back()), "RSeq"), rseq);
   advance(1000ms);
   EXPECT_EQ(count("SIP/2.0 183", kCallerPhone, mark), 2u);
 
@@ -155,7 +150,7 @@ TEST_F(EarlyDialog, ReliableEarlyMediaIsRelayedWithOwnRSeqAndPrackGoesToTheCalle
   const Sent* prack = findSent(pr, "PRACK sip:bob@192.0.2.22:5064", &kCalleePhone);
   ASSERT_NE(prack, nullptr);
   sip::Message toCallee = parse(*prack);
-  EXPECT_EQ(header(toCallee, "RAck"), "77 1 INVITE");
+  EXPECT_EQ(headerOf(toCallee, "RAck"), "77 1 INVITE");
   EXPECT_EQ(toCallee.to()->tag(), "bobtag");
   EXPECT_EQ(toCallee.callId().value_or(""), leg.callId().value_or(""));
   // bob's 200 for the PRACK reaches the caller.
@@ -185,9 +180,9 @@ TEST_F(EarlyDialog, CallerRequiringHundredRelGetsReliableRingingPrackedByThePbx)
   const Sent* r = findSent(sent, "SIP/2.0 180", &kCallerPhone);
   ASSERT_NE(r, nullptr);
   sip::Message toCaller = parse(*r);
-  EXPECT_EQ(header(toCaller, "Require"), "100rel");
+  EXPECT_EQ(headerOf(toCaller, "Require"), "100rel");
   auto pr = deliver(
-      fromCaller("PRACK", toCaller, 3, "", "RAck: " + header(toCaller, "RSeq") + " 2 INVITE\r\n"),
+      fromCaller("PRACK", toCaller, 3, "", "RAck: " + headerOf(toCaller, "RSeq") + " 2 INVITE\r\n"),
       kCallerPhone);
   EXPECT_NE(findSent(pr, "SIP/2.0 200 OK", &kCallerPhone), nullptr);
   EXPECT_EQ(findSent(pr, "PRACK ", &kCalleePhone), nullptr);  // bob's was not reliable
@@ -197,7 +192,7 @@ TEST_F(EarlyDialog, PrackForAnUnknownRSeqIs481) {
   sip::Message leg = ring("Supported: 100rel\r\n");
   auto sent = deliver(reliable(leg, 180, "Ringing", 5), kCalleePhone);
   sip::Message toCaller = parse(*findSent(sent, "SIP/2.0 180", &kCallerPhone));
-  const std::uint32_t rseq = static_cast<std::uint32_t>(std::stoul(header(toCaller, "RSeq")));
+  const std::uint32_t rseq = static_cast<std::uint32_t>(std::stoul(headerOf(toCaller, "RSeq")));
   auto pr = deliver(
       fromCaller("PRACK", toCaller, 3, "", "RAck: " + std::to_string(rseq + 9) + " 2 INVITE\r\n"),
       kCallerPhone);
@@ -214,11 +209,12 @@ TEST_F(EarlyDialog, SecondReliableProvisionalWaitsForThePrackOfTheFirst) {
   auto second = deliver(reliable(leg, 183, "Session Progress", 6, offerSdp("192.0.2.22", 5000)),
                         kCalleePhone);
   EXPECT_EQ(findSent(second, "SIP/2.0 183", &kCallerPhone), nullptr);  // RFC 3262 3
-  auto pr = deliver(fromCaller("PRACK", r1, 3, "", "RAck: " + header(r1, "RSeq") + " 2 INVITE\r\n"),
-                    kCallerPhone);
+  auto pr =
+      deliver(fromCaller("PRACK", r1, 3, "", "RAck: " + headerOf(r1, "RSeq") + " 2 INVITE\r\n"),
+              kCallerPhone);
   const Sent* next = findSent(pr, "SIP/2.0 183", &kCallerPhone);
   ASSERT_NE(next, nullptr);
-  EXPECT_EQ(std::stoul(header(parse(*next), "RSeq")), std::stoul(header(r1, "RSeq")) + 1);
+  EXPECT_EQ(std::stoul(headerOf(parse(*next), "RSeq")), std::stoul(headerOf(r1, "RSeq")) + 1);
   EXPECT_NE(findSent(pr, "PRACK ", &kCalleePhone), nullptr);
 }
 
@@ -243,10 +239,10 @@ TEST_F(EarlyDialog, ReliableProvisionalFromCalleeWhenCallerCannotIsPrackedByTheP
   auto sent = deliver(reliable(leg, 180, "Ringing", 9), kCalleePhone);
   const Sent* prack = findSent(sent, "PRACK sip:bob@192.0.2.22:5064", &kCalleePhone);
   ASSERT_NE(prack, nullptr);
-  EXPECT_EQ(header(parse(*prack), "RAck"), "9 1 INVITE");
+  EXPECT_EQ(headerOf(parse(*prack), "RAck"), "9 1 INVITE");
   const Sent* r = findSent(sent, "SIP/2.0 180", &kCallerPhone);
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(header(parse(*r), "RSeq"), "<absent>");
+  EXPECT_EQ(headerOf(parse(*r), "RSeq"), "<absent>");
 }
 
 // --------------------------------------------------------------- late offer
@@ -254,8 +250,8 @@ TEST_F(EarlyDialog, ReliableProvisionalFromCalleeWhenCallerCannotIsPrackedByTheP
 TEST_F(EarlyDialog, LateOfferOfferInTheCalleesOkAnswerInTheCallersAck) {
   sip::Message leg = ring("", /*withSdp=*/false);
   EXPECT_TRUE(leg.body().empty());
-  EXPECT_EQ(header(leg, "Content-Length"), "0");
-  EXPECT_EQ(header(leg, "Content-Type"), "<absent>");
+  EXPECT_EQ(headerOf(leg, "Content-Length"), "0");
+  EXPECT_EQ(headerOf(leg, "Content-Type"), "<absent>");
   auto sent = deliver(
       responseTo(leg, 200, "OK", "bobtag", offerSdp("192.0.2.22", 5000), "sip:bob@192.0.2.22:5064"),
       kCalleePhone);
@@ -334,7 +330,7 @@ TEST_F(EarlyDialog, LateOfferWithReliableProvisionalOfferAndPrackAnswer) {
   sip::Message toCaller = parse(*findSent(sent, "SIP/2.0 183", &kCallerPhone));
   EXPECT_NE(std::string(toCaller.body()).find("m=audio 40000 "), std::string::npos);
   auto pr = deliver(fromCaller("PRACK", toCaller, 3, offerSdp("192.0.2.21", 4000),
-                               "RAck: " + header(toCaller, "RSeq") + " 2 INVITE\r\n"),
+                               "RAck: " + headerOf(toCaller, "RSeq") + " 2 INVITE\r\n"),
                     kCallerPhone);
   const Sent* prack = findSent(pr, "PRACK ", &kCalleePhone);
   ASSERT_NE(prack, nullptr);
@@ -394,7 +390,7 @@ TEST_F(EarlyDialog, CalleesEarlyInfoReachesTheCallerAndItsAnswerComesBack) {
   sip::Message m = parse(*out);
   EXPECT_EQ(m.callId().value_or(""), "call-1");
   EXPECT_EQ(m.to()->tag(), "calltag1");
-  EXPECT_EQ(header(m, "Info-Package"), "dtmf");
+  EXPECT_EQ(headerOf(m, "Info-Package"), "dtmf");
   auto back = deliver(responseTo(m, 200, "OK", "calltag1"), kCallerPhone);
   const Sent* ok = findSent(back, "SIP/2.0 200", &kCalleePhone);
   ASSERT_NE(ok, nullptr);
@@ -452,7 +448,7 @@ TEST_F(EarlyDialog, CalleesEarlyUpdateReachesTheCallerAndGlareGets491) {
   ASSERT_NE(ok, nullptr);
   EXPECT_EQ(parse(*ok).cseq()->method, "UPDATE");
   EXPECT_NE(std::string(parse(*ok).body()).find("m=audio 40002 "), std::string::npos);
-  EXPECT_NE(header(parse(*ok), "Contact").find("192.0.2.10"), std::string::npos);
+  EXPECT_NE(headerOf(parse(*ok), "Contact").find("192.0.2.10"), std::string::npos);
 }
 
 TEST_F(EarlyDialog, ReliableProvisionalsOfTwoForksAreNumberedInTurnAndPrackedToTheirOwnFork) {
@@ -471,21 +467,23 @@ TEST_F(EarlyDialog, ReliableProvisionalsOfTwoForksAreNumberedInTurnAndPrackedToT
                   "Require: 100rel\r\nRSeq: 900\r\n"),
       kRemotePhone);
   EXPECT_EQ(findSent(b, "SIP/2.0 183", &kCallerPhone), nullptr);  // waits for the first PRACK
-  auto p1 = deliver(fromCaller("PRACK", r1, 3, "", "RAck: " + header(r1, "RSeq") + " 2 INVITE\r\n"),
-                    kCallerPhone);
+  auto p1 =
+      deliver(fromCaller("PRACK", r1, 3, "", "RAck: " + headerOf(r1, "RSeq") + " 2 INVITE\r\n"),
+              kCallerPhone);
   const Sent* toLan = findSent(p1, "PRACK ", &kCalleePhone);
   ASSERT_NE(toLan, nullptr);
-  EXPECT_EQ(header(parse(*toLan), "RAck"), "100 1 INVITE");
+  EXPECT_EQ(headerOf(parse(*toLan), "RAck"), "100 1 INVITE");
   EXPECT_EQ(findSent(p1, "PRACK ", &kRemotePhone), nullptr);
   const Sent* r2s = findSent(p1, "SIP/2.0 183", &kCallerPhone);
   ASSERT_NE(r2s, nullptr);
   sip::Message r2 = parse(*r2s);
-  EXPECT_EQ(std::stoul(header(r2, "RSeq")), std::stoul(header(r1, "RSeq")) + 1);
-  auto p2 = deliver(fromCaller("PRACK", r2, 4, "", "RAck: " + header(r2, "RSeq") + " 2 INVITE\r\n"),
-                    kCallerPhone);
+  EXPECT_EQ(std::stoul(headerOf(r2, "RSeq")), std::stoul(headerOf(r1, "RSeq")) + 1);
+  auto p2 =
+      deliver(fromCaller("PRACK", r2, 4, "", "RAck: " + headerOf(r2, "RSeq") + " 2 INVITE\r\n"),
+              kCallerPhone);
   const Sent* toWan = findSent(p2, "PRACK sip:bob-mobile@198.51.100.7:40123", &kRemotePhone);
   ASSERT_NE(toWan, nullptr);
-  EXPECT_EQ(header(parse(*toWan), "RAck"), "900 1 INVITE");
+  EXPECT_EQ(headerOf(parse(*toWan), "RAck"), "900 1 INVITE");
   EXPECT_EQ(parse(*toWan).to()->tag(), "mobtag");
   EXPECT_EQ(parse(*toWan).topVia()->host, "203.0.113.1");
 }

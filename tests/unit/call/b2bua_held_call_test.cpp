@@ -18,11 +18,6 @@ std::vector<std::string> routesOf(const sip::Message& m) {
   return out;
 }
 
-std::string headerOf(const sip::Message& m, sip::HeaderId id) {
-  auto v = m.header(id);
-  return v ? std::string(*v) : std::string("<absent>");
-}
-
 class HeldCall : public CallFixture {
  protected:
   // Caller 101 (behind an edge proxy that record-routes) calls 102 (phone

@@ -52,6 +52,13 @@ struct Invite {
 };
 
 std::string offerSdp(const std::string& ip, int port);
+// The value of header `name` (a HeaderId or a name) as the far phone reads
+// it, or "<absent>".
+template <class Name>
+std::string headerOf(const sip::Message& m, Name name) {
+  auto v = m.header(name);
+  return v ? std::string(*v) : std::string("<absent>");
+}
 
 class CallFixture : public ::testing::Test {
  protected:
