@@ -51,6 +51,9 @@ def rss_kb(pid):
     return 0
 
 
+EXTRA = [a for a in os.environ.get("DUPLEX_EXTRA", "").split() if a]
+
+
 def trial(binary, rate, duration, hold):
     work = tempfile.mkdtemp(prefix="duplex-callbench-")
     rtp_base = 10000
@@ -58,7 +61,7 @@ def trial(binary, rate, duration, hold):
                             "--auth.algorithms=md5,sha256", "--media.bind=127.0.0.1",
                             f"--media.rtp_port_min={rtp_base}", "--media.rtp_port_max=60000",
                             "--nat.upnp=false", "--log.level.sip=warn", "--log.level.media=warn",
-                            "--log.level.registrar=warn")
+                            "--log.level.registrar=warn", *EXTRA)
     uas = None
     try:
         sipreg.provision(daemon, USERS)
